@@ -1,0 +1,3 @@
+from smtp_gitops.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""The ``smtp-gitops`` command line. Heavy modules are imported inside the commands that use
+them, so ``validate`` starts without paying for Jinja2 or an HTTP client."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from smtp_gitops import __version__
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _use_color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="smtp-gitops")
+def cli() -> None:
+    """Keep a portal's outgoing-mail (SMTP) settings in git: validate, render, plan, deploy."""
+
+
+def _explain(rule_id: str) -> int:
+    from smtp_gitops.rules import all_rules
+
+    rules = all_rules()
+    if rule_id not in rules:
+        click.echo(f"Error: unknown rule {rule_id!r}; known rules: {', '.join(rules)}", err=True)
+        return EXIT_USAGE
+    found = rules[rule_id]
+    click.echo(f"{found.id} ({found.severity.value})\n\n{found.doc}")
+    return EXIT_OK
+
+
+def _list_rules() -> int:
+    from smtp_gitops.rules import all_rules
+
+    for found in all_rules().values():
+        click.echo(f"{found.id:<28} {found.severity.value:<8} {found.summary}")
+    return EXIT_OK
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github", "sarif"]),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option("-q", "--quiet", is_flag=True, help="Print diagnostics only, no summary.")
+@click.option("--no-color", is_flag=True, help="Never colour the output (also: NO_COLOR).")
+@click.option("--explain", "explain", metavar="RULE", help="Describe one rule and exit.")
+@click.option("--list-rules", is_flag=True, help="List every rule id and exit.")
+@click.pass_context
+def validate(
+    ctx: click.Context,
+    paths: tuple[str, ...],
+    output_format: str,
+    strict: bool,
+    quiet: bool,
+    no_color: bool,
+    explain: str | None,
+    list_rules: bool,
+) -> None:
+    """Check settings files or folders (default: environments/)."""
+    if explain:
+        ctx.exit(_explain(explain))
+    if list_rules:
+        ctx.exit(_list_rules())
+    from smtp_gitops.discovery import discover
+    from smtp_gitops.reporters import renderer
+    from smtp_gitops.validator import validate_files
+
+    found = discover(list(paths))
+    for problem in found.problems:
+        click.echo(f"Error: {problem}", err=True)
+    if found.problems and not found.files:
+        ctx.exit(EXIT_USAGE)
+    report, unreadable = validate_files(found.files)
+    for problem in unreadable:
+        click.echo(f"Error: cannot read {problem}", err=True)
+    output = renderer(output_format)(report, color=_use_color(no_color))
+    if quiet and output_format == "text":
+        output = "".join(line + "\n" for line in output.splitlines()[:-1])
+    click.echo(output, nl=False)
+    if found.problems or unreadable:
+        ctx.exit(EXIT_USAGE)
+    ctx.exit(report.exit_code(strict=strict))
+
+
+@cli.command("schema")
+@click.option(
+    "--version", "schema_version", default="v1", show_default=True, type=click.Choice(["v1"])
+)
+def schema_command(schema_version: str) -> None:
+    """Print the JSON Schema of the settings file."""
+    from smtp_gitops.schema import json_schema_text
+
+    click.echo(json_schema_text(schema_version), nl=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        # Without standalone mode click returns the code given to ctx.exit() instead of exiting.
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="smtp-gitops",
+            standalone_mode=False,
+        )
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        return error.exit_code
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        return EXIT_OK
+    return result if isinstance(result, int) else EXIT_OK

@@ -1,0 +1,293 @@
+"""Read one settings file into a located tree, refusing anything unsafe before it is parsed.
+
+Parsing is the expensive step, so it runs in libyaml (through ruamel.yaml's C extension) when
+that is installed and composes nodes only: nothing is constructed from tags, so a
+``!!python/object`` tag can never run code. Scalars are resolved here with the YAML 1.2 core
+schema (``yes``/``no``/``on`` stay strings).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from smtp_gitops.diagnostics import Diagnostic, Mark
+from smtp_gitops.rules import duplicate_key, schema, unsafe_yaml, yaml_syntax
+from smtp_gitops.yamlnodes import MapEntry, MapNode, Node, ScalarNode, SeqNode
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 20_000  # a settings file has a few hundred; aliases that expand past this are a bomb
+MAX_DEPTH = 64  # the format nests six levels deep; libyaml itself crashes near 100,000
+_SUSPICIOUS_FLOW_CHARS = 256
+
+_CORE = "tag:yaml.org,2002:"
+_STR, _SEQ, _MAP = _CORE + "str", _CORE + "seq", _CORE + "map"
+_TIMESTAMP = _CORE + "timestamp"  # YAML 1.1 resolvers tag dates; 1.2 reads them as strings
+_SCALAR_TAGS = {_STR, _CORE + "int", _CORE + "float", _CORE + "bool", _CORE + "null", _TIMESTAMP}
+
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+_TRUE = re.compile(r"^(?:true|True|TRUE)$")
+_FALSE = re.compile(r"^(?:false|False|FALSE)$")
+_INT10 = re.compile(r"^[-+]?[0-9]+$")
+_INT8 = re.compile(r"^0o[0-7]+$")
+_INT16 = re.compile(r"^0x[0-9a-fA-F]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
+_NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
+
+
+def _compose_pure(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="base", pure=True)
+    yaml.max_depth = MAX_DEPTH * 2
+    return yaml.compose(text)
+
+
+def compose(text: str) -> Any:
+    """Compose YAML nodes (with marks) without constructing any objects.
+
+    libyaml is ten times faster but speaks YAML 1.1, which rejects a few valid YAML 1.2
+    documents (a URL in a flow list: ``[https://host/x]``); those are re-read by ruamel.yaml's
+    YAML 1.2 parser, whose error is the one reported when both fail.
+    """
+    from ruamel.yaml.error import MarkedYAMLError
+
+    try:
+        from ruamel.yaml.cyaml import CBaseLoader
+    except ImportError:  # pragma: no cover - the C extension is a declared dependency
+        return _compose_pure(text)
+    try:
+        return CBaseLoader(text).get_single_node()
+    except MarkedYAMLError:
+        return _compose_pure(text)
+
+
+def resolve_plain(text: str) -> str | int | float | bool | None:
+    """YAML 1.2 core-schema resolution of an unquoted scalar."""
+    if _NULL.match(text):
+        return None
+    if _TRUE.match(text):
+        return True
+    if _FALSE.match(text):
+        return False
+    if _INT10.match(text):
+        return int(text)
+    if _INT8.match(text):
+        return int(text[2:], 8)
+    if _INT16.match(text):
+        return int(text[2:], 16)
+    if _FLOAT.match(text):
+        return float(text)
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text
+
+
+@dataclass(slots=True)
+class LoadedFile:
+    path: str
+    root: Node | None
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.root is not None and not any(
+            d.rule in {yaml_syntax.RULE.id, unsafe_yaml.RULE.id} for d in self.diagnostics
+        )
+
+
+class _Refused(Exception):
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+def _mark(path: str, yaml_mark: Any) -> Mark:
+    return Mark(path, yaml_mark.line + 1, yaml_mark.column + 1)
+
+
+def _offset_mark(path: str, data: bytes, offset: int) -> Mark:
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    return Mark(path, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def _flow_depth(text: str) -> int:
+    """Deepest ``[``/``{`` nesting, roughly (quotes and comments aside): only a guard."""
+    depth = deepest = 0
+    quote = ""
+    for char in text:
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+class _Converter:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.nodes = 0
+        self.diagnostics: list[Diagnostic] = []
+
+    def convert(self, node: Any, depth: int = 0) -> Node:
+        self.nodes += 1
+        start, end = _mark(self.path, node.start_mark), _mark(self.path, node.end_mark)
+        if self.nodes > MAX_NODES:
+            raise _Refused(
+                unsafe_yaml.RULE.diagnostic(
+                    start,
+                    f"the document expands to more than {MAX_NODES} values; "
+                    "aliases that multiply like this are an alias bomb",
+                )
+            )
+        if depth > MAX_DEPTH:
+            raise _Refused(
+                unsafe_yaml.RULE.diagnostic(start, f"nesting deeper than {MAX_DEPTH} levels")
+            )
+        tag = node.tag
+        if tag == _MAP:
+            return self._mapping(node, start, end, depth)
+        if tag == _SEQ:
+            return SeqNode(start, end, [self.convert(item, depth + 1) for item in node.value])
+        if tag in _SCALAR_TAGS and isinstance(node.value, str):
+            if tag == _TIMESTAMP or (tag == _STR and node.style not in ("", None)):
+                return ScalarNode(node.value, start, end)
+            return ScalarNode(resolve_plain(node.value), start, end)
+        raise _Refused(
+            unsafe_yaml.RULE.diagnostic(
+                start,
+                f"tag {tag!r} is not part of the YAML core schema",
+                hint="remove the tag; settings files use plain YAML values only",
+            )
+        )
+
+    def _mapping(self, node: Any, start: Mark, end: Mark, depth: int) -> MapNode:
+        result = MapNode(start, end)
+        for key_node, value_node in node.value:
+            key_mark = _mark(self.path, key_node.start_mark)
+            if key_node.tag == _CORE + "merge" or (
+                key_node.value == "<<" and key_node.style in ("", None)
+            ):
+                raise _Refused(
+                    unsafe_yaml.RULE.diagnostic(
+                        key_mark, "merge keys ('<<') are not part of YAML 1.2; write the keys out"
+                    )
+                )
+            if key_node.tag not in _SCALAR_TAGS or not isinstance(key_node.value, str):
+                self.diagnostics.append(
+                    schema.RULE.diagnostic(key_mark, "mapping keys must be plain strings")
+                )
+                continue
+            key = key_node.value
+            value = self.convert(value_node, depth + 1)
+            previous = result.entries.get(key)
+            if previous is not None:
+                self.diagnostics.append(
+                    duplicate_key.RULE.diagnostic(
+                        key_mark,
+                        f"key {key!r} is repeated (first at line {previous.key_mark.line}); "
+                        "the later value is used",
+                    )
+                )
+            result.entries[key] = MapEntry(key_mark, value)
+        return result
+
+
+def load_text(path: str, data: bytes) -> LoadedFile:
+    """Parse ``data`` (the bytes of ``path``) into a located tree plus any diagnostics."""
+    start = Mark(path, 1, 1)
+    if len(data) > MAX_FILE_BYTES:
+        return LoadedFile(
+            path,
+            None,
+            [
+                unsafe_yaml.RULE.diagnostic(
+                    start, f"file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} (1 MiB)"
+                )
+            ],
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return LoadedFile(
+            path,
+            None,
+            [
+                unsafe_yaml.RULE.diagnostic(
+                    _offset_mark(path, data, error.start),
+                    f"file is not UTF-8 (byte 0x{data[error.start]:02x})",
+                )
+            ],
+        )
+    text = text.removeprefix("\ufeff")
+    if text.count("[") + text.count("{") > _SUSPICIOUS_FLOW_CHARS and _flow_depth(text) > MAX_DEPTH:
+        return LoadedFile(
+            path,
+            None,
+            [unsafe_yaml.RULE.diagnostic(start, f"nesting deeper than {MAX_DEPTH} levels")],
+        )
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        composed = compose(text)
+    except MarkedYAMLError as error:
+        yaml_mark = error.problem_mark or error.context_mark
+        mark = _mark(path, yaml_mark) if yaml_mark is not None else start
+        problem = error.problem or error.context or "invalid YAML"
+        if error.context and error.problem:
+            problem = f"{error.context}: {error.problem}"
+        if "\t" in problem or "'\\t'" in problem:
+            problem += " (tabs cannot indent YAML; use spaces)"
+        return LoadedFile(path, None, [yaml_syntax.RULE.diagnostic(mark, problem)])
+    except YAMLError as error:
+        return LoadedFile(path, None, [yaml_syntax.RULE.diagnostic(start, str(error))])
+    if composed is None:
+        return LoadedFile(
+            path,
+            None,
+            [
+                schema.RULE.diagnostic(
+                    start,
+                    "the file holds no YAML document",
+                    hint="start from `smtp-gitops init ENV` or the example in the README",
+                )
+            ],
+        )
+    converter = _Converter(path)
+    try:
+        root = converter.convert(composed)
+    except _Refused as refused:
+        return LoadedFile(path, None, [refused.diagnostic])
+    except RecursionError:
+        return LoadedFile(path, None, [unsafe_yaml.RULE.diagnostic(start, "nesting too deep")])
+    return LoadedFile(path, root, converter.diagnostics)
+
+
+def load_file(path: str) -> LoadedFile:
+    """Read and parse a file; raises OSError when it cannot be read at all."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        # Refuse by size before reading a huge file into memory.
+        data = handle.read(MAX_FILE_BYTES + 1) if size > MAX_FILE_BYTES else handle.read()
+    if size > MAX_FILE_BYTES:
+        return LoadedFile(
+            path,
+            None,
+            [
+                unsafe_yaml.RULE.diagnostic(
+                    Mark(path, 1, 1), f"file is {size} bytes; the limit is {MAX_FILE_BYTES} (1 MiB)"
+                )
+            ],
+        )
+    return load_text(path, data)

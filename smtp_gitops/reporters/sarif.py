@@ -1,0 +1,74 @@
+"""SARIF 2.1.0 as GitHub code scanning accepts it: every rule described, one result per finding."""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+
+from smtp_gitops import __version__
+from smtp_gitops.diagnostics import Report, Severity
+from smtp_gitops.rules import all_rules
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/smtp-gitops/smtp-gitops"
+
+
+def render(report: Report, *, color: bool) -> str:
+    rules = list(all_rules().values())
+    index = {r.id: i for i, r in enumerate(rules)}
+    results = []
+    for d in report.diagnostics:
+        end = d.end or d.mark
+        results.append(
+            {
+                "ruleId": d.rule,
+                "ruleIndex": index[d.rule],
+                "level": "error" if d.severity is Severity.ERROR else "warning",
+                "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},
+                "locations": [
+                    {
+                        "physicalLocation": {
+                            "artifactLocation": {"uri": PurePath(d.file).as_posix()},
+                            "region": {
+                                "startLine": d.line,
+                                "startColumn": d.column,
+                                "endLine": max(end.line, d.line),
+                                "endColumn": end.column
+                                if end.line > d.line
+                                else max(end.column, d.column + 1),
+                            },
+                        }
+                    }
+                ],
+            }
+        )
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "smtp-gitops",
+                        "version": __version__,
+                        "informationUri": INFORMATION_URI,
+                        "rules": [
+                            {
+                                "id": r.id,
+                                "name": r.id,
+                                "shortDescription": {"text": r.summary},
+                                "fullDescription": {"text": r.doc},
+                                "help": {"text": r.doc},
+                                "defaultConfiguration": {
+                                    "level": "error" if r.severity is Severity.ERROR else "warning"
+                                },
+                            }
+                            for r in rules
+                        ],
+                    }
+                },
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"

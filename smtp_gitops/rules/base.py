@@ -1,0 +1,47 @@
+"""What a rule is, and what a semantic rule gets to look at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from smtp_gitops.diagnostics import Diagnostic, Mark, Severity
+from smtp_gitops.yamlnodes import Path, locate
+
+if TYPE_CHECKING:
+    from smtp_gitops.model import SmtpSettingsFile
+    from smtp_gitops.yamlnodes import MapNode
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    doc: str
+
+    def diagnostic(
+        self, mark: Mark, message: str, *, hint: str | None = None, end: Mark | None = None
+    ) -> Diagnostic:
+        return Diagnostic(self.id, self.severity, mark, message, hint, end)
+
+
+def rule(module_doc: str | None, rule_id: str, severity: Severity) -> Rule:
+    """Build a rule whose summary is the first line of its module's doc string."""
+    doc = (module_doc or "").strip()
+    return Rule(rule_id, severity, doc.splitlines()[0] if doc else rule_id, doc)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsContext:
+    """A merged settings document that passed the schema, with the place of every value."""
+
+    settings: SmtpSettingsFile
+    root: MapNode
+    folder: str
+
+    def report(
+        self, rule: Rule, path: Path, message: str, *, hint: str | None = None, key: bool = False
+    ) -> Diagnostic:
+        start, end = locate(self.root, path, key=key)
+        return rule.diagnostic(start, message, hint=hint, end=end)

@@ -1,0 +1,28 @@
+"""``defaultCredentials`` is true, so the set's username and password are ignored.
+
+The portal uses its default credentials instead of this set's; the username and password written
+here have no effect, which misleads whoever reads the file.
+"""
+
+from collections.abc import Iterator
+
+from smtp_gitops.diagnostics import Diagnostic, Severity
+from smtp_gitops.rules.base import SettingsContext, rule
+
+RULE = rule(__doc__, "credentials-ignored", Severity.WARNING)
+
+
+def check(context: SettingsContext) -> Iterator[Diagnostic]:
+    for index, smtp_set in enumerate(context.settings.spec.sets):
+        if not smtp_set.defaultCredentials:
+            continue
+        for field in ("username", "password"):
+            if getattr(smtp_set, field) is not None:
+                yield context.report(
+                    RULE,
+                    ("spec", "sets", index, field),
+                    f"set {smtp_set.name!r} uses the default credentials, so its {field} "
+                    "is ignored",
+                    hint=f"remove `{field}`, or set `defaultCredentials: false`",
+                    key=True,
+                )

@@ -1,0 +1,26 @@
+"""The JSON Schema, generated from the model so the two cannot drift apart."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+SCHEMA_VERSIONS = ("v1",)
+SCHEMA_ID = "https://smtp-gitops.dev/schema/smtp-settings.v1.schema.json"
+
+
+def json_schema(version: str = "v1") -> dict[str, Any]:
+    if version not in SCHEMA_VERSIONS:
+        raise ValueError(f"unknown schema version {version!r}")
+    from smtp_gitops.model import SmtpSettingsFile
+
+    generated = SmtpSettingsFile.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        **generated,
+    }
+
+
+def json_schema_text(version: str = "v1") -> str:
+    return json.dumps(json_schema(version), indent=2, sort_keys=False) + "\n"

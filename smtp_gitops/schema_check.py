@@ -1,0 +1,189 @@
+"""Check a located tree against the model and turn every pydantic error into a diagnostic that
+points at the offending key or value."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from smtp_gitops.diagnostics import Diagnostic
+from smtp_gitops.model import API_VERSION, KIND, SmtpSettingsFile
+from smtp_gitops.rules import api_version, schema, unknown_key
+from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode, to_plain, walk
+
+_TYPE_WORDS = {
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "dict_type": "a mapping",
+    "list_type": "a list",
+    "string_type": "a string",
+    "bool_type": "true or false",
+    "int_type": "an integer",
+    "float_type": "a number",
+}
+
+
+def describe(node: Node) -> str:
+    """The kind of a value, never the value itself (it may be a secret)."""
+    if isinstance(node, MapNode):
+        return "a mapping"
+    if isinstance(node, SeqNode):
+        return "a list"
+    value = node.value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "a string"
+
+
+def dotted(path: Path) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(document)"
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside ``list[X]``, ``X | None`` or ``Annotated[X, ...]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _model_in(typing.get_args(annotation)[0])
+    if origin in (list, typing.Union, types.UnionType):
+        for arg in typing.get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def known_keys(path: Path) -> list[str]:
+    """The keys the schema allows in the mapping at ``path``."""
+    model: type[BaseModel] | None = SmtpSettingsFile
+    for part in path:
+        if model is None:
+            return []
+        if isinstance(part, str):
+            field = model.model_fields.get(part)
+            model = _model_in(field.annotation) if field else None
+    return list(model.model_fields) if model else []
+
+
+def closest_key(key: str, known: list[str]) -> str | None:
+    by_case = {k.lower(): k for k in known}
+    if key.lower() in by_case:
+        return by_case[key.lower()]
+    matches = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if not matches:
+        matches = difflib.get_close_matches(key.lower(), list(by_case), n=1, cutoff=0.6)
+        matches = [by_case[m] for m in matches]
+    return matches[0] if matches else None
+
+
+def _resolve(root: Node, loc: tuple[int | str, ...]) -> tuple[Path, Node]:
+    """Follow an error location through the tree, skipping pydantic's union-branch tags."""
+    path: list[str | int] = []
+    node = root
+    for part in loc:
+        step = list(walk(node, (part,)))
+        if len(step) == 2:
+            path.append(part)
+            node = step[1][0]
+    return tuple(path), node
+
+
+def check_header(root: Node) -> tuple[list[Diagnostic], bool]:
+    """``apiVersion``/``kind`` diagnostics, and whether the rest of the file is worth checking."""
+    if not isinstance(root, MapNode):
+        return [
+            schema.RULE.diagnostic(
+                root.mark,
+                f"the document must be a mapping with apiVersion, kind, metadata and spec; "
+                f"found {describe(root)}",
+            )
+        ], False
+    diagnostics: list[Diagnostic] = []
+    supported = True
+    for key, expected in (("apiVersion", API_VERSION), ("kind", KIND)):
+        entry = root.entries.get(key)
+        if entry is None:
+            diagnostics.append(
+                api_version.RULE.diagnostic(
+                    root.mark, f"missing `{key}`", hint=f"add `{key}: {expected}` at the top"
+                )
+            )
+        elif not (isinstance(entry.value, ScalarNode) and entry.value.value == expected):
+            supported = False
+            diagnostics.append(
+                api_version.RULE.diagnostic(
+                    entry.value.mark,
+                    f"unsupported {key}; this version of smtp-gitops reads {expected!r}",
+                    end=entry.value.end,
+                )
+            )
+    return diagnostics, supported
+
+
+def check_schema(
+    root: Node, *, partial: bool = False
+) -> tuple[SmtpSettingsFile | None, list[Diagnostic]]:
+    """Validate against the model. ``partial`` (for ``base``) forgives missing required keys."""
+    try:
+        return SmtpSettingsFile.model_validate(to_plain(root)), []
+    except ValidationError as error:
+        diagnostics: dict[tuple[Path, str], Diagnostic] = {}
+        for item in error.errors(include_url=False, include_input=False):
+            kind, loc = item["type"], item["loc"]
+            if loc and loc[0] in ("apiVersion", "kind"):
+                continue  # reported by check_header
+            if kind == "missing":
+                if partial:
+                    continue
+                parent, node = _resolve(root, loc[:-1])
+                key = str(loc[-1])
+                diagnostic = schema.RULE.diagnostic(
+                    node.mark,
+                    f"{dotted(parent)}: missing required key `{key}`",
+                    end=node.end,
+                )
+                diagnostics.setdefault(((*parent, key), kind), diagnostic)
+                continue
+            path, node = _resolve(root, loc)
+            if kind == "extra_forbidden":
+                key = str(path[-1])
+                parent_path = path[:-1]
+                known = known_keys(parent_path)
+                suggestion = closest_key(key, known)
+                entry = list(walk(root, path))[-1][1]
+                mark = entry.key_mark if entry else node.mark
+                diagnostics.setdefault(
+                    (path, kind),
+                    unknown_key.RULE.diagnostic(
+                        mark,
+                        f"unknown key `{key}` in {dotted(parent_path)}",
+                        hint=f"did you mean `{suggestion}`?"
+                        if suggestion
+                        else "known keys: " + ", ".join(known),
+                    ),
+                )
+                continue
+            expected = _TYPE_WORDS.get(kind)
+            message = f"expected {expected}, found {describe(node)}" if expected else item["msg"]
+            hint = None
+            if path and path[-1] == "password":
+                hint = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
+            diagnostics.setdefault(
+                (path, kind),
+                schema.RULE.diagnostic(
+                    node.mark, f"{dotted(path)}: {message}", hint=hint, end=node.end
+                ),
+            )
+        return None, list(diagnostics.values())

@@ -1,0 +1,126 @@
+"""The validation pipeline: load, layer over ``base``, check the schema, run the rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from smtp_gitops.diagnostics import Diagnostic, Mark, Report
+from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
+from smtp_gitops.layering import BASE_ENVIRONMENT, merge
+from smtp_gitops.loader import LoadedFile, load_file
+from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.rules import semantic_checks, unsafe_yaml
+from smtp_gitops.rules.base import SettingsContext
+from smtp_gitops.schema_check import check_header, check_schema
+from smtp_gitops.yamlnodes import MapNode, Node
+
+
+class UnreadableFile(Exception):
+    """A file that could not be read at all (permissions, vanished): an I/O problem, exit 2."""
+
+
+@dataclass(slots=True)
+class Checked:
+    """One environment's result: its diagnostics and, when valid, the merged settings."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    settings: SmtpSettingsFile | None = None
+    root: Node | None = None
+    files_read: list[str] = field(default_factory=list)
+
+
+class Validator:
+    """Checks files one by one, loading each ``base`` only once per run."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, LoadedFile] = {}
+
+    def load(self, path: str) -> LoadedFile:
+        if path not in self._loaded:
+            if escapes_repository(path):
+                self._loaded[path] = LoadedFile(
+                    path,
+                    None,
+                    [
+                        unsafe_yaml.RULE.diagnostic(
+                            Mark(path, 1, 1),
+                            "symbolic link points outside the repository; refusing to read it",
+                        )
+                    ],
+                )
+            else:
+                try:
+                    self._loaded[path] = load_file(path)
+                except OSError as error:
+                    raise UnreadableFile(f"{path}: {error.strerror or error}") from error
+        return self._loaded[path]
+
+    def check(self, path: str) -> Checked:
+        loaded = self.load(path)
+        result = Checked(list(loaded.diagnostics), files_read=[path])
+        if not loaded.ok or loaded.root is None:
+            return result
+        folder = environment_folder(path)
+        header, supported = check_header(loaded.root)
+        result.diagnostics += header
+        if not supported:
+            return result
+        if folder == BASE_ENVIRONMENT:
+            result.diagnostics += _check_base(loaded.root)
+            return result
+        root = loaded.root
+        base_path = base_file_for(path)
+        if base_path is not None:
+            base = self.load(base_path)
+            result.files_read.append(base_path)
+            result.diagnostics += base.diagnostics
+            if not base.ok or base.root is None:
+                return result  # the base's own errors are reported; merging over it would mislead
+            root = merge(base.root, root)
+        settings, problems = check_schema(root)
+        result.diagnostics += problems
+        if settings is not None and isinstance(root, MapNode):
+            context = SettingsContext(settings, root, folder)
+            for _rule, run in semantic_checks():
+                result.diagnostics.extend(run(context))
+            result.settings, result.root = settings, root
+        return result
+
+
+def _check_base(root: Node) -> list[Diagnostic]:
+    """``base`` is a partial document: types and keys are checked, required keys are not."""
+    _settings, problems = check_schema(root, partial=True)
+    if isinstance(root, MapNode):
+        metadata = root.entries.get("metadata")
+        if metadata is not None and isinstance(metadata.value, MapNode):
+            declared = metadata.value.entries.get("environment")
+            if declared is not None and getattr(declared.value, "value", None) != BASE_ENVIRONMENT:
+                from smtp_gitops.rules import environment_mismatch
+
+                problems.append(
+                    environment_mismatch.RULE.diagnostic(
+                        declared.value.mark,
+                        "the base file must say `environment: base`",
+                        end=declared.value.end,
+                    )
+                )
+    return problems
+
+
+def validate_files(files: list[str]) -> tuple[Report, list[str]]:
+    """Check every file; returns the report and the files that could not be read."""
+    validator = Validator()
+    report = Report()
+    unreadable: list[str] = []
+    read: dict[str, None] = {}
+    for path in files:
+        try:
+            checked = validator.check(path)
+        except UnreadableFile as error:
+            unreadable.append(str(error))
+            continue
+        report.add(checked.diagnostics)
+        read.update(dict.fromkeys(checked.files_read))
+    report.files = list(read)
+    report.finish()
+    return report, unreadable
