@@ -6,10 +6,15 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from smtp_gitops import __version__
+
+if TYPE_CHECKING:
+    from smtp_gitops.diagnostics import Diagnostic
+    from smtp_gitops.render import Loaded
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -94,6 +99,90 @@ def validate(
     if found.problems or unreadable:
         ctx.exit(EXIT_USAGE)
     ctx.exit(report.exit_code(strict=strict))
+
+
+def _print_diagnostics(diagnostics: list[Diagnostic], *, quiet: bool = False) -> None:
+    """Findings of the validation step of render/deploy, on stderr (stdout carries the config)."""
+    for d in sorted(diagnostics, key=lambda d: d.sort_key()):
+        if quiet and d.severity.value == "warning":
+            continue
+        click.echo(
+            f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.rule}: {d.message}", err=True
+        )
+
+
+def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool) -> Loaded:
+    """Load and validate ENV, or exit: 2 when it does not exist, 1 when it is invalid."""
+    from smtp_gitops.render import (
+        EnvironmentNotFound,
+        InvalidSettings,
+        RenderError,
+        load_environment,
+    )
+
+    try:
+        loaded = load_environment(environment, root)
+    except EnvironmentNotFound as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_USAGE)
+    except InvalidSettings as error:
+        _print_diagnostics(error.diagnostics)
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_FAILED)
+    except RenderError as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_FAILED)
+    _print_diagnostics(loaded.warnings, quiet=quiet)
+    return loaded
+
+
+root_option = click.option(
+    "--root",
+    default="environments",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder holding one sub-folder per environment.",
+)
+
+
+@cli.command()
+@click.argument("environment", metavar="ENV")
+@click.option("--out", type=click.Path(dir_okay=False), help="Write here (atomically, mode 0600).")
+@click.option("--redact", is_flag=True, help="Replace secrets with *** (resolves none).")
+@click.option("--template", help="Override spec.render.template (built-in name or path).")
+@root_option
+@click.option("-q", "--quiet", is_flag=True, help="Do not print warnings.")
+@click.pass_context
+def render(
+    ctx: click.Context,
+    environment: str,
+    out: str | None,
+    redact: bool,
+    template: str | None,
+    root: str,
+    quiet: bool,
+) -> None:
+    """Render ENV's runtime config: merged, validated, secrets resolved, template applied."""
+    from smtp_gitops.files import write_atomic
+    from smtp_gitops.render import RenderError, render_settings
+    from smtp_gitops.secrets import SecretError
+
+    loaded = load_or_exit(ctx, environment, root, quiet=quiet)
+    if out is None and not redact and sys.stdout.isatty():
+        # A terminal is a shared screen (and scrollback): show the shape, not the passwords.
+        redact = True
+        click.echo("note: secrets redacted on a terminal; use --out FILE or a pipe", err=True)
+    try:
+        text = render_settings(loaded.settings, redact=redact, template=template)
+    except (RenderError, SecretError) as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_FAILED)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(out, text.encode("utf-8"))
+        if not quiet:
+            click.echo(f"wrote {out}", err=True)
 
 
 @cli.command("schema")

@@ -1,0 +1,181 @@
+"""Render an environment's merged, validated settings through a Jinja2 template."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from smtp_gitops.diagnostics import Diagnostic, Severity
+from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.secrets import set_passwords
+
+BUILTIN_TEMPLATES = ("portal-json", "dotenv")
+SETTINGS_NAMES = ("smtp.yaml", "smtp.yml")
+
+
+class RenderError(Exception):
+    """Rendering is refused; the message says why (never with a secret value)."""
+
+
+class EnvironmentNotFound(RenderError):
+    """The ``ENV`` argument names no environment: a usage error."""
+
+
+class InvalidSettings(RenderError):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+        super().__init__(f"the settings have {errors} error(s); fix them before rendering")
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A validated environment: its settings and the warnings found on the way."""
+
+    path: str
+    settings: SmtpSettingsFile
+    warnings: list[Diagnostic]
+
+
+def settings_path(environment: str, root: str = "environments") -> str:
+    """``ENV`` as users type it: an environment name, or a path to its settings file."""
+    if os.sep in environment or environment.endswith((".yaml", ".yml")):
+        return environment
+    if environment == "base":
+        raise EnvironmentNotFound("`base` is merged under every environment and is never rendered")
+    for name in SETTINGS_NAMES:
+        candidate = os.path.join(root, environment, name)
+        if os.path.isfile(candidate):
+            return candidate
+    known = sorted(
+        entry
+        for entry in (os.listdir(root) if os.path.isdir(root) else [])
+        if entry != "base" and os.path.isfile(os.path.join(root, entry, "smtp.yaml"))
+    )
+    raise EnvironmentNotFound(
+        f"no environment {environment!r} under {root}/"
+        + (f" (known: {', '.join(known)})" if known else "")
+    )
+
+
+def load_environment(environment: str, root: str = "environments") -> Loaded:
+    """Merge, validate and return an environment's settings; refuses on any error."""
+    from smtp_gitops.validator import UnreadableFile, Validator
+
+    path = settings_path(environment, root)
+    try:
+        checked = Validator().check(path)
+    except UnreadableFile as error:
+        raise RenderError(f"cannot read {error}") from None
+    errors = [d for d in checked.diagnostics if d.severity is Severity.ERROR]
+    if errors or checked.settings is None:
+        raise InvalidSettings(checked.diagnostics)
+    return Loaded(path, checked.settings, checked.diagnostics)
+
+
+def template_context(
+    settings: SmtpSettingsFile, passwords: Mapping[str, str | None]
+) -> dict[str, Any]:
+    sets = []
+    for smtp_set in settings.spec.sets:
+        data = smtp_set.model_dump(mode="json", exclude={"password"})
+        data["password"] = passwords.get(smtp_set.name)
+        sets.append(data)
+    effective = next((s for s in sets if s["enabled"]), None)
+    return {
+        "environment": settings.metadata.environment,
+        "production": settings.metadata.production,
+        "effective": effective,
+        "sets": sets,
+    }
+
+
+def _portal_set(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A set in the portal's own field names."""
+    return {
+        "Name": data["name"],
+        "Enabled": data["enabled"],
+        "NetworkHost": data["networkHost"],
+        "Username": data["username"],
+        "Password": data["password"],
+        "Port": data["port"],
+        "EnableSsl": data["enableSsl"],
+        "DefaultCredentials": data["defaultCredentials"],
+        "RedirectToReportEmail": data["redirectToReportEmails"],
+        "ReportEmails": [
+            {"Email": r["email"], "Enabled": r["enabled"]} for r in data["reportEmails"]
+        ],
+    }
+
+
+def _tojson(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def _dotenv(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = str(value)
+    if text and all(c.isalnum() or c in "@._-+/:," for c in text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
+    return '"' + escaped.replace("\n", "\\n") + '"'
+
+
+def _environment(template: str) -> tuple[Any, str]:
+    import jinja2
+
+    if template in BUILTIN_TEMPLATES:
+        source = resources.files("smtp_gitops.templates").joinpath(f"{template}.j2").read_text()
+        name = f"{template}.j2"
+        loader: jinja2.BaseLoader = jinja2.DictLoader({name: source})
+    else:
+        if not os.path.isfile(template):
+            raise RenderError(
+                f"template {template!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) "
+                "nor a file"
+            )
+        folder, name = os.path.split(os.path.abspath(template))
+        loader = jinja2.FileSystemLoader(folder)
+    env = jinja2.Environment(
+        loader=loader,
+        undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml")),
+        keep_trailing_newline=True,
+    )
+    env.filters["tojson"] = _tojson
+    env.filters["dotenv"] = _dotenv
+    env.filters["portal_set"] = _portal_set
+    return env, name
+
+
+def render_settings(
+    settings: SmtpSettingsFile,
+    *,
+    redact: bool = False,
+    template: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> str:
+    """The runtime config, byte for byte the same for the same settings and secrets."""
+    import jinja2
+
+    passwords = set_passwords(settings, redact=redact, environ=environ)
+    env, name = _environment(template or settings.spec.render.template)
+    try:
+        text: str = env.get_template(name).render(template_context(settings, passwords))
+    except jinja2.TemplateError as error:
+        line = getattr(error, "lineno", None)
+        where = f" (line {line})" if line else ""
+        raise RenderError(f"template {name}{where}: {error.message}") from None
+    return text if text.endswith("\n") else text + "\n"
+
+
+def config_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
