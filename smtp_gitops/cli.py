@@ -3,24 +3,20 @@ them, so ``validate`` starts without paying for Jinja2 or an HTTP client."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import click
 
 from smtp_gitops import __version__
-
-if TYPE_CHECKING:
-    from smtp_gitops.diagnostics import Diagnostic
-    from smtp_gitops.render import Loaded
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def _use_color(no_color: bool) -> bool:
-    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+from smtp_gitops.cli_common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    load_or_exit,
+    root_option,
+    use_color,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,57 +88,13 @@ def validate(
     report, unreadable = validate_files(found.files)
     for problem in unreadable:
         click.echo(f"Error: cannot read {problem}", err=True)
-    output = renderer(output_format)(report, color=_use_color(no_color))
+    output = renderer(output_format)(report, color=use_color(no_color))
     if quiet and output_format == "text":
         output = "".join(line + "\n" for line in output.splitlines()[:-1])
     click.echo(output, nl=False)
     if found.problems or unreadable:
         ctx.exit(EXIT_USAGE)
     ctx.exit(report.exit_code(strict=strict))
-
-
-def _print_diagnostics(diagnostics: list[Diagnostic], *, quiet: bool = False) -> None:
-    """Findings of the validation step of render/deploy, on stderr (stdout carries the config)."""
-    for d in sorted(diagnostics, key=lambda d: d.sort_key()):
-        if quiet and d.severity.value == "warning":
-            continue
-        click.echo(
-            f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.rule}: {d.message}", err=True
-        )
-
-
-def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool) -> Loaded:
-    """Load and validate ENV, or exit: 2 when it does not exist, 1 when it is invalid."""
-    from smtp_gitops.render import (
-        EnvironmentNotFound,
-        InvalidSettings,
-        RenderError,
-        load_environment,
-    )
-
-    try:
-        loaded = load_environment(environment, root)
-    except EnvironmentNotFound as error:
-        click.echo(f"Error: {error}", err=True)
-        ctx.exit(EXIT_USAGE)
-    except InvalidSettings as error:
-        _print_diagnostics(error.diagnostics)
-        click.echo(f"Error: {error}", err=True)
-        ctx.exit(EXIT_FAILED)
-    except RenderError as error:
-        click.echo(f"Error: {error}", err=True)
-        ctx.exit(EXIT_FAILED)
-    _print_diagnostics(loaded.warnings, quiet=quiet)
-    return loaded
-
-
-root_option = click.option(
-    "--root",
-    default="environments",
-    show_default=True,
-    type=click.Path(file_okay=False),
-    help="Folder holding one sub-folder per environment.",
-)
 
 
 @cli.command()
@@ -194,6 +146,10 @@ def schema_command(schema_version: str) -> None:
     from smtp_gitops.schema import json_schema_text
 
     click.echo(json_schema_text(schema_version), nl=False)
+
+
+# Commands defined in their own modules (each imports only click at module level).
+# One line per command: cli.add_command(module.command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
