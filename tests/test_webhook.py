@@ -12,12 +12,12 @@ from smtp_gitops.receiver import VerificationError, verify
 from smtp_gitops.webhook import (
     SecretFormatError,
     Sender,
+    now_utc,
     reload_body,
     retry_after_seconds,
     signed_headers,
     signing_key,
     webhook_id_for,
-    now_utc,
 )
 from tests.portal import SECRET, closed_port_url, portal
 
