@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import click
 
-from smtp_gitops import __version__, cli_deploy
+from smtp_gitops import __version__, cli_deploy, cli_plan
 from smtp_gitops.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -151,6 +151,7 @@ def schema_command(schema_version: str) -> None:
 # Commands defined in their own modules (each imports only click at module level).
 # One line per command: cli.add_command(module.command)
 cli.add_command(cli_deploy.deploy)
+cli.add_command(cli_plan.plan)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

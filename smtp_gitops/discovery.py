@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 SETTINGS_NAMES = ("smtp.yaml", "smtp.yml")
@@ -47,7 +48,7 @@ def _settings_files_under(folder: str) -> list[str]:
     return found
 
 
-def base_file_for(path: str) -> str | None:
+def base_file_for(path: str, exists: Callable[[str], bool] = os.path.isfile) -> str | None:
     """``<root>/base/smtp.yaml`` for ``<root>/<env>/smtp.yaml``, if that base exists."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.basename(folder) == "base":
@@ -55,7 +56,8 @@ def base_file_for(path: str) -> str | None:
     candidate = os.path.join(
         os.path.dirname(path) or ".", os.pardir, "base", os.path.basename(path)
     )
-    return os.path.normpath(candidate) if os.path.isfile(candidate) else None
+    candidate = os.path.normpath(candidate)
+    return candidate if exists(candidate) else None
 
 
 def environment_folder(path: str) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from smtp_gitops.diagnostics import Diagnostic, Mark, Report
 from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
-from smtp_gitops.loader import LoadedFile, load_file
+from smtp_gitops.loader import LoadedFile, load_file, load_text
 from smtp_gitops.model import SmtpSettingsFile
 from smtp_gitops.rules import semantic_checks, unsafe_yaml
 from smtp_gitops.rules.base import SettingsContext
@@ -29,13 +31,27 @@ class Checked:
     files_read: list[str] = field(default_factory=list)
 
 
+class FileSource(Protocol):
+    """Where settings files come from: the work tree, or a git revision (``plan``)."""
+
+    def read(self, path: str) -> bytes: ...
+
+    def exists(self, path: str) -> bool: ...
+
+
 class Validator:
     """Checks files one by one, loading each ``base`` only once per run."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: FileSource | None = None) -> None:
         self._loaded: dict[str, LoadedFile] = {}
+        self._source = source
 
     def load(self, path: str) -> LoadedFile:
+        if path not in self._loaded and self._source is not None:
+            try:
+                self._loaded[path] = load_text(path, self._source.read(path))
+            except OSError as error:
+                raise UnreadableFile(f"{path}: {error.strerror or error}") from error
         if path not in self._loaded:
             if escapes_repository(path):
                 self._loaded[path] = LoadedFile(
@@ -69,7 +85,7 @@ class Validator:
             result.diagnostics += _check_base(loaded.root)
             return result
         root = loaded.root
-        base_path = base_file_for(path)
+        base_path = base_file_for(path, self._source.exists if self._source else os.path.isfile)
         if base_path is not None:
             base = self.load(base_path)
             result.files_read.append(base_path)

@@ -1,0 +1,37 @@
+"""``smtp-gitops plan``."""
+
+from __future__ import annotations
+
+import click
+
+from smtp_gitops.cli_common import EXIT_OK, EXIT_USAGE, fail, root_option
+
+
+@click.command()
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    help="Compare with this git revision (default: origin/main if it exists, else HEAD).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@root_option
+@click.pass_context
+def plan(ctx: click.Context, base_ref: str | None, output_format: str, root: str) -> None:
+    """Show, per environment, what changes between REF and the work tree (secrets redacted)."""
+    from smtp_gitops.plan import PlanError, default_base, format_markdown, format_text, make_plan
+
+    try:
+        ref = base_ref or default_base()
+        plans = make_plan(ref, root)
+    except PlanError as error:
+        fail(ctx, str(error), EXIT_USAGE)
+    render = format_markdown if output_format == "markdown" else format_text
+    click.echo(render(plans, ref), nl=False)
+    ctx.exit(EXIT_OK)

@@ -1,0 +1,266 @@
+"""Plan: what each environment's rendered config would change between a git revision and the
+work tree, field by field, with secrets shown only as their references."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass, field
+from typing import Any
+
+from smtp_gitops.diagnostics import Severity
+from smtp_gitops.discovery import SETTINGS_NAMES
+from smtp_gitops.layering import BASE_ENVIRONMENT
+from smtp_gitops.model import SecretFromEnv, SmtpSettingsFile
+from smtp_gitops.render import _portal_set, template_context
+from smtp_gitops.validator import UnreadableFile, Validator
+
+ABSENT = "—"
+
+
+class PlanError(Exception):
+    """git or the revision is unusable: a usage error (exit 2)."""
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", *args], capture_output=True, timeout=30, check=False)
+    except FileNotFoundError:
+        raise PlanError("git is not installed") from None
+
+
+def default_base() -> str:
+    has_origin = _git("rev-parse", "--verify", "--quiet", "origin/main^{commit}").returncode == 0
+    return "origin/main" if has_origin else "HEAD"
+
+
+class GitRevision:
+    """Settings files as they are at a git revision (paths relative to the working directory)."""
+
+    def __init__(self, ref: str, root: str) -> None:
+        if _git("rev-parse", "--is-inside-work-tree").returncode != 0:
+            raise PlanError("not inside a git work tree: plan compares against a git revision")
+        if _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+            raise PlanError(f"unknown git revision {ref!r}")
+        self.ref = ref
+        listing = _git("ls-tree", "-r", "--name-only", ref, "--", root)
+        self.files = {os.path.normpath(line) for line in listing.stdout.decode().splitlines()}
+
+    def read(self, path: str) -> bytes:
+        shown = _git("show", f"{self.ref}:./{os.path.normpath(path)}")
+        if shown.returncode != 0:
+            raise FileNotFoundError(2, f"not in {self.ref}", path)
+        return shown.stdout
+
+    def exists(self, path: str) -> bool:
+        return os.path.normpath(path) in self.files
+
+
+class WorkTree:
+    def read(self, path: str) -> bytes:
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    def exists(self, path: str) -> bool:
+        return os.path.isfile(path)
+
+
+def _environments(files: set[str] | list[str], root: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in sorted(files):
+        parts = os.path.relpath(path, root).split(os.sep)
+        if len(parts) == 2 and parts[1] in SETTINGS_NAMES and parts[0] != BASE_ENVIRONMENT:
+            found.setdefault(parts[0], path)
+    return found
+
+
+def _work_tree_files(root: str) -> list[str]:
+    if not os.path.isdir(root):
+        return []
+    return [
+        os.path.normpath(os.path.join(root, env, name))
+        for env in os.listdir(root)
+        for name in SETTINGS_NAMES
+        if os.path.isfile(os.path.join(root, env, name))
+    ]
+
+
+def _reference(password: object) -> str | None:
+    """How a secret is supplied, never its value."""
+    if password is None:
+        return None
+    if isinstance(password, SecretFromEnv):
+        return f"env:{password.fromEnv}"
+    if isinstance(password, str):
+        return "*** (literal)"
+    return f"file:{getattr(password, 'fromFile', '?')}"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def flatten(settings: SmtpSettingsFile) -> dict[str, str]:
+    """The rendered portal config as ``field -> value``, sets keyed by name (not position)."""
+    references = {s.name: _reference(s.password) for s in settings.spec.sets}
+    context = template_context(settings, references)
+    fields: dict[str, str] = {"production": _cell(settings.metadata.production)}
+    for data in context["sets"]:
+        portal = _portal_set(data)
+        name = portal.pop("Name")
+        emails = portal.pop("ReportEmails")
+        portal["ReportEmails"] = ", ".join(
+            f"{r['Email']}{'' if r['Enabled'] else ' (disabled)'}" for r in emails
+        )
+        for key, value in portal.items():
+            fields[f"sets.{name}.{key}"] = _cell(value)
+    render = settings.spec.render
+    fields["render.template"] = render.template
+    fields["render.output"] = _cell(render.output)
+    reload = settings.spec.reload
+    if reload is not None:
+        fields["reload.targets"] = ", ".join(reload.targets)
+        fields["reload.secretFromEnv"] = reload.secretFromEnv
+        fields["reload.timeoutSeconds"] = _cell(reload.timeoutSeconds)
+        fields["reload.retries"] = _cell(reload.retries)
+    return fields
+
+
+@dataclass(slots=True)
+class Side:
+    """One environment at one revision."""
+
+    exists: bool = False
+    errors: int = 0
+    effective: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class EnvironmentPlan:
+    name: str
+    before: Side
+    after: Side
+    changes: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        before, after = self.before, self.after
+        return bool(self.changes) or (before.exists, before.errors, before.effective) != (
+            after.exists,
+            after.errors,
+            after.effective,
+        )
+
+
+def _side(validator: Validator, path: str | None) -> Side:
+    if path is None:
+        return Side()
+    try:
+        checked = validator.check(path)
+    except UnreadableFile:
+        return Side(exists=True, errors=1)
+    errors = sum(1 for d in checked.diagnostics if d.severity is Severity.ERROR)
+    if checked.settings is None or errors:
+        return Side(exists=True, errors=max(errors, 1))
+    effective = checked.settings.effective_set()
+    return Side(True, 0, effective.name if effective else None, flatten(checked.settings))
+
+
+def make_plan(ref: str, root: str = "environments") -> list[EnvironmentPlan]:
+    revision = GitRevision(ref, root)
+    before_envs = _environments(revision.files, root)
+    after_envs = _environments(_work_tree_files(root), root)
+    before_validator, after_validator = Validator(revision), Validator(WorkTree())
+    plans = []
+    for name in sorted(set(before_envs) | set(after_envs)):
+        before = _side(before_validator, before_envs.get(name))
+        after = _side(after_validator, after_envs.get(name))
+        keys = sorted(set(before.fields) | set(after.fields))
+        changes = [
+            (key, before.fields.get(key, ABSENT), after.fields.get(key, ABSENT))
+            for key in keys
+            if before.fields.get(key, ABSENT) != after.fields.get(key, ABSENT)
+        ]
+        plans.append(EnvironmentPlan(name, before, after, changes))
+    return plans
+
+
+def _state(side: Side, where: str) -> str | None:
+    if not side.exists:
+        return f"absent {where}"
+    if side.errors:
+        return f"invalid {where} ({side.errors} error{'s' if side.errors != 1 else ''})"
+    return None
+
+
+def _effective_line(plan: EnvironmentPlan, code: str = "") -> str:
+    before, after = plan.before.effective, plan.after.effective
+
+    def show(name: str | None) -> str:
+        return f"{code}{name}{code}" if name else "none"
+
+    if before == after or not plan.before.exists:
+        return f"effective set: {show(after)}"
+    if not plan.after.exists:
+        return f"effective set: {show(before)} (environment removed)"
+    return f"effective set: {show(before)} → {show(after)}"
+
+
+def _status(plan: EnvironmentPlan, ref: str) -> list[str]:
+    notes = []
+    if not plan.before.exists:
+        notes.append("new environment")
+    elif not plan.after.exists:
+        notes.append("environment removed")
+    for side, where in ((plan.before, f"at {ref}"), (plan.after, "in the work tree")):
+        state = _state(side, where)
+        if state and side.exists:
+            notes.append(state + ": run `smtp-gitops validate`")
+    return notes
+
+
+def format_text(plans: list[EnvironmentPlan], ref: str) -> str:
+    lines = [f"plan: {ref} → work tree"]
+    unchanged = [p.name for p in plans if not p.changed]
+    for plan in plans:
+        if not plan.changed:
+            continue
+        lines.append(f"{plan.name}: {_effective_line(plan)}")
+        lines.extend(f"  ! {note}" for note in _status(plan, ref))
+        for key, before, after in plan.changes:
+            mark = "+" if before == ABSENT else "-" if after == ABSENT else "~"
+            lines.append(f"  {mark} {key}: {before} → {after}")
+    if unchanged:
+        lines.append(f"no changes: {', '.join(unchanged)}")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def format_markdown(plans: list[EnvironmentPlan], ref: str) -> str:
+    lines = [f"## smtp-gitops plan: `{ref}` → this change", ""]
+    unchanged = [p.name for p in plans if not p.changed]
+    for plan in plans:
+        if not plan.changed:
+            continue
+        lines += [f"### `{plan.name}`", "", "E" + _effective_line(plan, "`")[1:], ""]
+        lines += [f"> {note}" for note in _status(plan, ref)]
+        if plan.changes:
+            lines += ["| field | before | after |", "|---|---|---|"]
+            lines += [
+                f"| `{_md(key)}` | {_md(before)} | {_md(after)} |"
+                for key, before, after in plan.changes
+            ]
+        lines.append("")
+    if unchanged:
+        lines.append("No changes: " + ", ".join(f"`{name}`" for name in unchanged))
+    if not plans:
+        lines.append("No environments found.")
+    return "\n".join(lines).rstrip("\n") + "\n"

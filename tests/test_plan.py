@@ -1,0 +1,132 @@
+"""`smtp-gitops plan` on a real git repository made in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from smtp_gitops.cli import main
+
+REPO = Path(__file__).resolve().parent.parent
+SECRET_VALUE = "plan-must-never-print-this"
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The bundled example environments, committed; the test then edits the work tree."""
+    shutil.copytree(REPO / "environments", tmp_path / "environments")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "config", "user.email", "ci@example.com")
+    git(tmp_path, "config", "user.name", "CI")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "initial settings")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", SECRET_VALUE)
+    monkeypatch.setenv("SMTP_BACKUP_PASSWORD", SECRET_VALUE)
+    return tmp_path
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+
+
+def plan(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["plan", *args])
+    captured = capsys.readouterr()
+    assert SECRET_VALUE not in captured.out + captured.err
+    return code, captured.out + captured.err
+
+
+def test_no_changes(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = plan(capsys)
+    assert code == 0
+    assert "no changes: dev, prod, staging" in out
+
+
+def test_markdown_shows_changed_fields_and_the_effective_set(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod = repo / "environments" / "prod" / "smtp.yaml"
+    edit(
+        prod,
+        "    - name: primary\n      enabled: true",
+        "    - name: primary\n      enabled: false",
+    )
+    edit(prod, "      enabled: false\n  render:", "      enabled: true\n      port: 465\n  render:")
+    code, out = plan(capsys, "--base", "HEAD", "--format", "markdown")
+    assert code == 0
+    assert "### `prod`" in out
+    assert "Effective set: `primary` → `backup`" in out
+    assert "| field | before | after |" in out
+    assert "| `sets.primary.Enabled` | true | false |" in out
+    assert "| `sets.backup.Enabled` | false | true |" in out
+    assert "| `sets.backup.Port` | 587 | 465 |" in out
+    assert "No changes: `dev`, `staging`" in out
+
+
+def test_changing_base_shows_in_every_environment_built_on_it(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(repo / "environments" / "base" / "smtp.yaml", "smtp.office365.com", "smtp.example.net")
+    _, out = plan(capsys)
+    for env in ("dev", "prod", "staging"):
+        assert f"{env}: effective set:" in out
+    assert out.count("~ sets.backup.NetworkHost: smtp.office365.com → smtp.example.net") == 3
+
+
+def test_secret_reference_change_shows_the_reference_not_the_value(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(
+        repo / "environments" / "base" / "smtp.yaml", "SMTP_PRIMARY_PASSWORD", "SMTP_MAIN_PASSWORD"
+    )
+    _, out = plan(capsys)
+    assert "sets.primary.Password: env:SMTP_PRIMARY_PASSWORD → env:SMTP_MAIN_PASSWORD" in out
+
+
+def test_added_removed_and_invalid_environments(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    envs = repo / "environments"
+    shutil.copytree(envs / "prod", envs / "qa")
+    edit(envs / "qa" / "smtp.yaml", "environment: prod", "environment: qa")
+    shutil.rmtree(envs / "dev")
+    edit(envs / "staging" / "smtp.yaml", "enabled: true", "enabled: maybe")
+    _, out = plan(capsys, "--format", "markdown")
+    assert "### `qa`" in out and "> new environment" in out
+    assert "### `dev`" in out and "> environment removed" in out
+    assert "> invalid in the work tree (1 error): run `smtp-gitops validate`" in out
+
+
+def test_plan_reads_the_base_revision_from_git_not_the_disk(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prod = repo / "environments" / "prod" / "smtp.yaml"
+    edit(prod, "retries: 3", "retries: 5")
+    git(repo, "commit", "-q", "-am", "more retries")
+    _, out = plan(capsys, "--base", "HEAD~1")
+    assert "~ reload.retries: 3 → 5" in out
+
+
+def test_unknown_ref_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = plan(capsys, "--base", "no-such-branch")
+    assert code == 2 and "unknown git revision 'no-such-branch'" in out
+    assert "Traceback" not in out
+
+
+def test_outside_a_git_repository_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    code, out = plan(capsys)
+    assert code == 2 and "not inside a git work tree" in out
