@@ -1,0 +1,115 @@
+"""smtp-gitops as a pre-commit hook: the real `pre-commit` program refuses a commit with a bad
+settings file and accepts a good one. Building the hook's environment installs this repository
+(at its committed HEAD) and its dependencies from the package registry."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import VALID, write_env
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+
+
+@pytest.fixture(scope="module")
+def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pre-commit-home")
+
+
+@pytest.fixture
+def project(tmp_path: Path, pre_commit_home: Path) -> tuple[Path, dict[str, str]]:
+    head = git(REPO, "rev-parse", "HEAD").stdout.strip()
+    assert head, "the hook is installed from this repository's committed HEAD"
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "config", "user.email", "dev@example.com")
+    git(tmp_path, "config", "user.name", "Dev")
+    (tmp_path / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {REPO}\n    rev: {head}\n    hooks:\n      - id: smtp-gitops-validate\n"
+    )
+    env = {**os.environ, "PRE_COMMIT_HOME": str(pre_commit_home), "NO_COLOR": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    installed = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "install"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert installed.returncode == 0, installed.stderr
+    return tmp_path, env
+
+
+def commit(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    return subprocess.run(
+        ["git", "commit", "-m", "smtp settings"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=900,
+    )
+
+
+def test_commit_with_a_bad_file_is_refused_with_the_diagnostic(
+    project: tuple[Path, dict[str, str]],
+) -> None:
+    path, env = project
+    write_env(path, "prod", VALID.replace("{fromEnv: SMTP_PRIMARY_PASSWORD}", "hunter2"))
+    result = commit(path, env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "smtp-gitops validate" in output and "Failed" in output
+    assert "environments/prod/smtp.yaml:14:17: error plaintext-secret:" in output
+    assert git(path, "rev-parse", "--verify", "HEAD").returncode != 0  # nothing was committed
+
+
+def test_commit_with_a_good_file_passes(project: tuple[Path, dict[str, str]]) -> None:
+    path, env = project
+    write_env(path, "prod", VALID)
+    result = commit(path, env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "smtp-gitops validate" in result.stdout and "Passed" in result.stdout
+
+
+def test_hook_entry_with_filenames_as_pre_commit_calls_it(tmp_path: Path) -> None:
+    good = write_env(tmp_path, "prod", VALID)
+    bad = write_env(
+        tmp_path,
+        "dev",
+        VALID.replace("environment: prod", "environment: dev").replace("port: 587", "port: x"),
+    )
+    run = [sys.executable, "-m", "smtp_gitops", "validate"]
+    ok = subprocess.run([*run, str(good)], capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stdout
+    failed = subprocess.run(
+        [*run, str(good), str(bad)], capture_output=True, text=True, check=False
+    )
+    assert failed.returncode == 1
+    assert f"{bad}:11:13: error schema:" in failed.stdout
+
+
+def test_hook_definition_matches_settings_files() -> None:
+    import re
+
+    from ruamel.yaml import YAML
+
+    [hook] = YAML(typ="safe", pure=True).load((REPO / ".pre-commit-hooks.yaml").read_text())
+    assert hook["id"] == "smtp-gitops-validate"
+    assert hook["entry"] == "smtp-gitops validate"
+    assert hook["language"] == "python"
+    pattern = re.compile(hook["files"])
+    assert pattern.search("environments/prod/smtp.yaml")
+    assert pattern.search("environments/base/smtp.yml")
+    assert not pattern.search("docs/smtp.yaml")

@@ -1,0 +1,103 @@
+"""The `github` and `sarif` output formats, field by field (SPEC §3)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from smtp_gitops import __version__
+from smtp_gitops.cli import main
+from smtp_gitops.diagnostics import Diagnostic, Mark, Report, Severity
+from smtp_gitops.reporters import github, sarif
+from smtp_gitops.rules import all_rules
+from tests.conftest import VALID, write_env
+
+
+def report_of(*diagnostics: Diagnostic) -> Report:
+    report = Report(files=sorted({d.file for d in diagnostics}), diagnostics=list(diagnostics))
+    report.finish()
+    return report
+
+
+def test_github_annotation_format() -> None:
+    diagnostic = Diagnostic(
+        "multiple-enabled",
+        Severity.WARNING,
+        Mark("environments/staging/smtp.yaml", 19, 16),
+        "2 sets",
+    )
+    assert github.render(report_of(diagnostic), color=False) == (
+        "::warning file=environments/staging/smtp.yaml,line=19,col=16,"
+        "title=smtp-gitops (multiple-enabled)::2 sets\n"
+    )
+
+
+def test_github_escapes_message_and_properties() -> None:
+    diagnostic = Diagnostic(
+        "schema", Severity.ERROR, Mark("dir,a:b/smtp.yaml", 1, 2), "100% bad\r\nnext", hint="h"
+    )
+    line = github.render(report_of(diagnostic), color=False)
+    assert line == (
+        "::error file=dir%2Ca%3Ab/smtp.yaml,line=1,col=2,title=smtp-gitops (schema)"
+        "::100%25 bad%0D%0Anext%0Ah\n"
+    )
+
+
+def test_github_format_from_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env(tmp_path, "prod", VALID.replace("enableSsl: true", "enableSSL: true"))
+    assert main(["validate", "--format", "github"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(
+        "::error file=environments/prod/smtp.yaml,line=12,col=7,title=smtp-gitops (unknown-key)::"
+        "unknown key `enableSSL` in spec.sets[0]%0Adid you mean `enableSsl`?"
+    )
+
+
+def test_sarif_document(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env(tmp_path, "prod", VALID.replace("port: 587", "port: 0"))
+    assert main(["validate", "--format", "sarif"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["$schema"] == sarif.SARIF_SCHEMA
+    assert document["version"] == "2.1.0"
+    [run] = document["runs"]
+    driver = run["tool"]["driver"]
+    assert (driver["name"], driver["version"]) == ("smtp-gitops", __version__)
+    assert [r["id"] for r in driver["rules"]] == list(all_rules())
+    for rule in driver["rules"]:
+        known = all_rules()[rule["id"]]
+        assert rule["shortDescription"]["text"] == known.summary
+        assert rule["fullDescription"]["text"] == known.doc
+        assert rule["help"]["text"] == known.doc
+    [result] = run["results"]
+    assert result["ruleId"] == "schema"
+    assert driver["rules"][result["ruleIndex"]]["id"] == "schema"
+    assert result["level"] == "error"
+    assert (
+        result["message"]["text"] == "spec.sets[0].port: Input should be greater than or equal to 1"
+    )
+    [location] = result["locations"]
+    physical = location["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "environments/prod/smtp.yaml"
+    assert physical["region"] == {
+        "startLine": 11,
+        "startColumn": 13,
+        "endLine": 11,
+        "endColumn": 14,
+    }
+
+
+def test_sarif_warning_level_and_empty_results() -> None:
+    warning = Diagnostic("duplicate-report-email", Severity.WARNING, Mark("f.yaml", 3, 5), "twice")
+    assert (
+        json.loads(sarif.render(report_of(warning), color=False))["runs"][0]["results"][0]["level"]
+        == "warning"
+    )
+    assert json.loads(sarif.render(Report(), color=False))["runs"][0]["results"] == []
