@@ -80,7 +80,7 @@ def test_commit_with_a_good_file_passes(project: tuple[Path, dict[str, str]]) ->
     write_env(path, "prod", VALID)
     result = commit(path, env)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "smtp-gitops validate" in result.stdout and "Passed" in result.stdout
+    assert "smtp-gitops validate....." in result.stderr and "Passed" in result.stderr
 
 
 def test_hook_entry_with_filenames_as_pre_commit_calls_it(tmp_path: Path) -> None:
