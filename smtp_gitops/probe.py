@@ -1,0 +1,136 @@
+"""A live SMTP probe: connect, EHLO, STARTTLS or implicit TLS, AUTH, QUIT. Never sends mail."""
+
+from __future__ import annotations
+
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+IMPLICIT_TLS_PORT = 465
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    host: str
+    port: int
+    enable_ssl: bool
+    username: str | None
+    password: str | None  # None: the set uses the portal's default credentials
+
+    @property
+    def security(self) -> str:
+        if not self.enable_ssl:
+            return "no TLS"
+        return "implicit TLS" if self.port == IMPLICIT_TLS_PORT else "STARTTLS"
+
+
+class ProbeFailed(Exception):
+    """One step failed; the message is one line, free of secrets."""
+
+
+Report = Callable[[str, bool, float, str], None]
+
+
+def _reason(error: BaseException, target: Target, timeout: float) -> str:
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        text = (
+            error.smtp_error.decode(errors="replace")
+            if isinstance(error.smtp_error, bytes)
+            else str(error.smtp_error)
+        )
+        return f"authentication rejected: {error.smtp_code} {text}".strip()
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return f"the server does not support this: {error}"
+    if isinstance(error, ConnectionRefusedError):
+        return f"connection refused by {target.host}:{target.port}"
+    if isinstance(error, (TimeoutError, socket.timeout)):
+        return f"no answer from {target.host}:{target.port} within {timeout:g} s"
+    if isinstance(error, socket.gaierror):
+        return f"cannot resolve host {target.host}: {error.strerror}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"TLS failure: certificate not trusted ({error.verify_message})"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failure: {error.reason or error}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = (
+            error.smtp_error.decode(errors="replace")
+            if isinstance(error.smtp_error, bytes)
+            else str(error.smtp_error)
+        )
+        return f"server answered {error.smtp_code} {text}".strip()
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return f"the server closed the connection: {error}"
+    if isinstance(error, OSError):
+        return f"{target.host}:{target.port}: {error.strerror or error}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _authenticate(client: smtplib.SMTP, username: str, password: str) -> None:
+    """One AUTH attempt with the best plain mechanism offered.
+
+    ``smtplib.login`` retries every mechanism after a rejection, which some servers answer by
+    stalling; a single attempt gives one clear verdict.
+    """
+    offered = client.esmtp_features.get("auth", "").upper().split()
+    mechanism = next((m for m in ("PLAIN", "LOGIN") if m in offered), None)
+    if mechanism is None:
+        raise smtplib.SMTPNotSupportedError("the server offers no AUTH PLAIN or LOGIN")
+    client.user, client.password = username, password
+    authenticator = client.auth_plain if mechanism == "PLAIN" else client.auth_login
+    client.auth(mechanism, authenticator, initial_response_ok=True)
+
+
+def probe(
+    target: Target,
+    report: Report,
+    *,
+    timeout: float = 10.0,
+    cafile: str | None = None,
+) -> None:
+    """Run each step, calling ``report(step, ok, seconds, detail)``; raise ``ProbeFailed``."""
+    context = ssl.create_default_context(cafile=cafile)
+
+    @contextmanager
+    def step(name: str, detail: str = "") -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        except (OSError, smtplib.SMTPException) as error:
+            report(name, False, time.perf_counter() - started, detail)
+            raise ProbeFailed(_reason(error, target, timeout)) from None
+        report(name, True, time.perf_counter() - started, detail)
+
+    implicit = target.enable_ssl and target.port == IMPLICIT_TLS_PORT
+    where = f"{target.host}:{target.port}"
+    client: smtplib.SMTP
+    with step("connect", where + (" (implicit TLS)" if implicit else "")):
+        if implicit:
+            client = smtplib.SMTP_SSL(target.host, target.port, timeout=timeout, context=context)
+        else:
+            # Connecting in the constructor records the host name that STARTTLS verifies.
+            client = smtplib.SMTP(target.host, target.port, timeout=timeout)
+    try:
+        with step("ehlo"):
+            code, message = client.ehlo()
+            if code != 250:
+                raise smtplib.SMTPHeloError(code, message)
+        if target.enable_ssl and not implicit:
+            with step("starttls"):
+                if not client.has_extn("starttls"):
+                    raise smtplib.SMTPNotSupportedError("STARTTLS is not offered")
+                client.starttls(context=context)
+                client.ehlo()
+        if target.password is None or target.username is None:
+            report("auth", True, 0.0, "skipped: the set uses the portal's default credentials")
+        else:
+            with step("auth", target.username):
+                _authenticate(client, target.username, target.password)
+    finally:
+        try:
+            client.quit()
+        except (OSError, smtplib.SMTPException):
+            client.close()

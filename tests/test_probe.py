@@ -1,0 +1,213 @@
+"""`check-connection` against a real SMTP server (aiosmtpd) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import socket
+import ssl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from smtp_gitops.cli import main
+from tests.conftest import write_env
+
+USER, PASSWORD = "portal@example.com", "probe-Secret-pw-77"
+
+
+class Recorder:
+    """Counts messages, so a test can prove that none was sent."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages += 1
+        return "250 OK"
+
+
+def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
+    return AuthResult(success=ok, handled=False)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def smtp_server(**kwargs: Any) -> Iterator[tuple[int, Recorder]]:
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), **kwargs)
+    controller.start()
+    try:
+        yield controller.port, recorder
+    finally:
+        controller.stop()
+
+
+def self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    return context, cert_file
+
+
+def settings(port: int, *, ssl_on: bool = False, default_credentials: bool = False) -> str:
+    credentials = (
+        "      defaultCredentials: true\n"
+        if default_credentials
+        else f"      username: {USER}\n      password: {{fromEnv: SMTP_PROBE_PASSWORD}}\n"
+    )
+    return f"""\
+apiVersion: smtp-gitops/v1
+kind: SmtpSettings
+metadata:
+  environment: dev
+spec:
+  sets:
+    - name: local
+      enabled: true
+      networkHost: 127.0.0.1
+      port: {port}
+      enableSsl: {"true" if ssl_on else "false"}
+{credentials}"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PROBE_PASSWORD", PASSWORD)
+    return tmp_path
+
+
+def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["check-connection", "dev", *args])
+    captured = capsys.readouterr()
+    output = captured.out + captured.err
+    assert PASSWORD not in output
+    return code, output
+
+
+def test_success_without_auth(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with smtp_server() as (port, recorder):
+        write_env(repo, "dev", settings(port, default_credentials=True))
+        code, out = check(capsys)
+    assert code == 0, out
+    assert f"connect   127.0.0.1:{port} ... ok" in out
+    assert "ehlo      ... ok" in out
+    assert "skipped: the set uses the portal's default credentials" in out
+    assert recorder.messages == 0
+
+
+def test_success_with_auth(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with smtp_server(authenticator=authenticate, auth_require_tls=False) as (port, recorder):
+        write_env(repo, "dev", settings(port))
+        code, out = check(capsys)
+    assert code == 0, out
+    assert f"auth      {USER} ... ok" in out
+    assert "and the credentials; no mail was sent" in out
+    assert recorder.messages == 0
+
+
+def test_rejected_password(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_PROBE_PASSWORD", "wrong-" + PASSWORD)
+    with smtp_server(authenticator=authenticate, auth_require_tls=False) as (port, _):
+        write_env(repo, "dev", settings(port))
+        code, out = check(capsys)
+    assert code == 1
+    assert "auth      portal@example.com ... FAILED" in out
+    assert "Error: authentication rejected: 535" in out
+    assert "wrong-" not in out
+
+
+def test_connection_refused(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    port = free_port()
+    write_env(repo, "dev", settings(port, default_credentials=True))
+    code, out = check(capsys)
+    assert code == 1
+    assert f"Error: connection refused by 127.0.0.1:{port}" in out
+
+
+def test_untrusted_certificate_is_a_tls_failure(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context, _ = self_signed(repo)
+    with smtp_server(tls_context=context, authenticator=authenticate) as (port, _):
+        write_env(repo, "dev", settings(port, ssl_on=True))
+        code, out = check(capsys)
+    assert code == 1
+    assert "starttls  ... FAILED" in out
+    assert "Error: TLS failure: certificate not trusted" in out
+
+
+def test_trusted_certificate_starttls_and_auth(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context, cert = self_signed(repo)
+    with smtp_server(tls_context=context, authenticator=authenticate) as (port, recorder):
+        write_env(repo, "dev", settings(port, ssl_on=True))
+        code, out = check(capsys, "--cafile", str(cert))
+    assert code == 0, out
+    assert (
+        "(STARTTLS)" in out
+        and "starttls  ... ok" in out
+        and "auth      portal@example.com ... ok" in out
+    )
+    assert recorder.messages == 0
+
+
+def test_server_without_starttls(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with smtp_server() as (port, _):
+        write_env(repo, "dev", settings(port, ssl_on=True))
+        code, out = check(capsys)
+    assert code == 1 and "STARTTLS is not offered" in out
+
+
+def test_unknown_set_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_env(repo, "dev", settings(25, default_credentials=True))
+    code, out = check(capsys, "--set", "nope")
+    assert code == 2 and "no set 'nope' in dev (sets: local)" in out
