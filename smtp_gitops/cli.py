@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import click
 
-from smtp_gitops import __version__, cli_deploy, cli_plan, cli_probe
+from smtp_gitops import __version__, cli_deploy, cli_init, cli_plan, cli_probe
 from smtp_gitops.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
@@ -153,6 +153,7 @@ def schema_command(schema_version: str) -> None:
 cli.add_command(cli_deploy.deploy)
 cli.add_command(cli_plan.plan)
 cli.add_command(cli_probe.check_connection)
+cli.add_command(cli_init.init)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
