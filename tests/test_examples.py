@@ -1,0 +1,69 @@
+"""The example CI workflows are valid GitHub workflows and call commands the CLI really has."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import click
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+from smtp_gitops.cli import cli
+
+WORKFLOWS = sorted(
+    (Path(__file__).resolve().parent.parent / "examples" / "github-actions").glob("*.yml")
+)
+
+
+def load(path: Path) -> Any:
+    return YAML(typ="safe", pure=True).load(path.read_text())
+
+
+def smtp_gitops_commands(workflow: Any) -> list[list[str]]:
+    commands = []
+    for job in workflow["jobs"].values():
+        for step in job["steps"]:
+            for part in step.get("run", "").replace("||", "\n").replace(">", "\n").splitlines():
+                words = shlex.split(part.strip()) if part.strip() else []
+                if words[:1] == ["smtp-gitops"]:
+                    commands.append(words[1:])
+    return commands
+
+
+def test_there_are_two_example_workflows() -> None:
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "pull-request.yml"]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_workflow_matches_the_github_workflow_schema(path: Path) -> None:
+    schema_file = (
+        resources.files("check_jsonschema.builtin_schemas.vendor") / "github-workflows.json"
+    )
+    schema = json.loads(schema_file.read_text())
+    workflow = load(path)
+    # YAML 1.1 readers (GitHub's) treat the key `on` as a string; keep it one here too.
+    jsonschema.Draft7Validator(schema).validate(workflow)
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_smtp_gitops_command_and_option_exists(path: Path) -> None:
+    commands = smtp_gitops_commands(load(path))
+    assert commands
+    assert isinstance(cli, click.Group)
+    for words in commands:
+        command = cli.commands.get(words[0])
+        assert command is not None, f"no command {words[0]!r}"
+        known = {opt for param in command.params for opt in getattr(param, "opts", [])}
+        for word in words[1:]:
+            if word.startswith("-"):
+                assert word.split("=")[0] in known, f"{words[0]} has no option {word}"
+
+
+def test_the_workflows_cover_validate_plan_and_deploy() -> None:
+    used = {words[0] for path in WORKFLOWS for words in smtp_gitops_commands(load(path))}
+    assert {"validate", "plan", "deploy"} <= used
