@@ -1,0 +1,96 @@
+"""Start-up cost and secret safety across every command."""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import VALID, write_env
+from tests.portal import closed_port_url
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "Sup3r-Secret-Smtp-Password"
+RELOAD_SECRET = "whsec_" + base64.b64encode(b"reload-secret-key-bytes-1234").decode()
+
+
+def test_validate_does_not_import_jinja2_or_httpx() -> None:
+    code = (
+        "import sys; from smtp_gitops.cli import main; "
+        "code = main(['validate', '-q', 'environments']); "
+        "heavy = sorted(m for m in ('jinja2', 'httpx', 'jsonschema') if m in sys.modules); "
+        "print(heavy); sys.exit(code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def run(cwd: Path, *args: str) -> str:
+    env = {**os.environ, "SMTP_PRIMARY_PASSWORD": PASSWORD, "PORTAL_RELOAD_SECRET": RELOAD_SECRET}
+    result = subprocess.run(
+        [sys.executable, "-m", "smtp_gitops", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=120,
+    )
+    return result.stdout + result.stderr
+
+
+def test_no_command_ever_prints_a_secret(tmp_path: Path) -> None:
+    target = closed_port_url()
+    closed_smtp_port = target.split(":")[2].split("/")[0]
+    # Loopback only: the probe must fail without reaching any real mail server.
+    loopback = VALID.replace("smtp.gmail.com", "127.0.0.1").replace(
+        "port: 587", f"port: {closed_smtp_port}"
+    )
+    text = loopback + (
+        f"  render:\n    output: {tmp_path / 'out.json'}\n"
+        f"  reload:\n    targets:\n      - {target}\n"
+        "    secretFromEnv: PORTAL_RELOAD_SECRET\n    retries: 0\n"
+    )
+    write_env(tmp_path, "prod", text)
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run(
+        [
+            "git",
+            "-c",
+            "user.email=a@b.c",
+            "-c",
+            "user.name=n",
+            "commit",
+            "-q",
+            "--allow-empty",
+            "-m",
+            "x",
+        ],
+        cwd=tmp_path,
+        check=True,
+    )
+    literal = tmp_path / "literal"
+    shutil.copytree(tmp_path / "environments", literal / "environments")
+    write_env(literal, "prod", VALID.replace("{fromEnv: SMTP_PRIMARY_PASSWORD}", PASSWORD))
+    outputs = {
+        "validate": run(tmp_path, "validate"),
+        "validate literal": run(literal, "validate", "--format", "sarif"),
+        "render --redact": run(tmp_path, "render", "prod", "--redact"),
+        "plan": run(tmp_path, "plan", "--format", "markdown"),
+        "deploy --dry-run": run(tmp_path, "deploy", "prod", "--dry-run"),
+        "deploy to a failing node": run(tmp_path, "deploy", "prod"),
+        "check-connection failure": run(tmp_path, "check-connection", "prod", "--timeout", "2"),
+    }
+    assert "failed to reload" in outputs["deploy to a failing node"]
+    assert "plaintext-secret" in outputs["validate literal"]
+    assert "connection refused by 127.0.0.1" in outputs["check-connection failure"]
+    for command, output in outputs.items():
+        assert PASSWORD not in output, command
+        assert RELOAD_SECRET not in output and RELOAD_SECRET[6:] not in output, command
+        assert "Traceback" not in output, command
