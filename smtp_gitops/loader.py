@@ -204,19 +204,16 @@ class _Converter:
         return result
 
 
+def _too_large(path: str, size: int) -> LoadedFile:
+    message = f"file is {size} bytes; the limit is {MAX_FILE_BYTES} (1 MiB)"
+    return LoadedFile(path, None, [unsafe_yaml.RULE.diagnostic(Mark(path, 1, 1), message)])
+
+
 def load_text(path: str, data: bytes) -> LoadedFile:
     """Parse ``data`` (the bytes of ``path``) into a located tree plus any diagnostics."""
     start = Mark(path, 1, 1)
     if len(data) > MAX_FILE_BYTES:
-        return LoadedFile(
-            path,
-            None,
-            [
-                unsafe_yaml.RULE.diagnostic(
-                    start, f"file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} (1 MiB)"
-                )
-            ],
-        )
+        return _too_large(path, len(data))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -281,13 +278,5 @@ def load_file(path: str) -> LoadedFile:
         # Refuse by size before reading a huge file into memory.
         data = handle.read(MAX_FILE_BYTES + 1) if size > MAX_FILE_BYTES else handle.read()
     if size > MAX_FILE_BYTES:
-        return LoadedFile(
-            path,
-            None,
-            [
-                unsafe_yaml.RULE.diagnostic(
-                    Mark(path, 1, 1), f"file is {size} bytes; the limit is {MAX_FILE_BYTES} (1 MiB)"
-                )
-            ],
-        )
+        return _too_large(path, size)
     return load_text(path, data)
