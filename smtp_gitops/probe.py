@@ -35,19 +35,20 @@ class ProbeFailed(Exception):
 Report = Callable[[str, bool, float, str], None]
 
 
+def _server_reply(error: smtplib.SMTPResponseException) -> str:
+    reply = error.smtp_error
+    text = reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+    return f"{error.smtp_code} {text}".strip()
+
+
 def _reason(error: BaseException, target: Target, timeout: float) -> str:
     if isinstance(error, smtplib.SMTPAuthenticationError):
-        text = (
-            error.smtp_error.decode(errors="replace")
-            if isinstance(error.smtp_error, bytes)
-            else str(error.smtp_error)
-        )
-        return f"authentication rejected: {error.smtp_code} {text}".strip()
+        return f"authentication rejected: {_server_reply(error)}"
     if isinstance(error, smtplib.SMTPNotSupportedError):
         return f"the server does not support this: {error}"
     if isinstance(error, ConnectionRefusedError):
         return f"connection refused by {target.host}:{target.port}"
-    if isinstance(error, (TimeoutError, socket.timeout)):
+    if isinstance(error, TimeoutError):
         return f"no answer from {target.host}:{target.port} within {timeout:g} s"
     if isinstance(error, socket.gaierror):
         return f"cannot resolve host {target.host}: {error.strerror}"
@@ -56,12 +57,7 @@ def _reason(error: BaseException, target: Target, timeout: float) -> str:
     if isinstance(error, ssl.SSLError):
         return f"TLS failure: {error.reason or error}"
     if isinstance(error, smtplib.SMTPResponseException):
-        text = (
-            error.smtp_error.decode(errors="replace")
-            if isinstance(error.smtp_error, bytes)
-            else str(error.smtp_error)
-        )
-        return f"server answered {error.smtp_code} {text}".strip()
+        return f"server answered {_server_reply(error)}"
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return f"the server closed the connection: {error}"
     if isinstance(error, OSError):
