@@ -101,3 +101,23 @@ def test_sarif_warning_level_and_empty_results() -> None:
         == "warning"
     )
     assert json.loads(sarif.render(Report(), color=False))["runs"][0]["results"] == []
+
+
+def test_sarif_passes_an_independent_sarif_2_1_0_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sarif-pydantic models SARIF 2.1.0 (types, enums, required fields) apart from this code."""
+    from sarif_pydantic import Sarif
+
+    monkeypatch.chdir(tmp_path)
+    literal = VALID.replace("{fromEnv: SMTP_PRIMARY_PASSWORD}", "literal")
+    write_env(tmp_path, "prod", literal + "        - {email: qa@example.com, enabled: true}\n")
+    main(["validate", "--format", "sarif"])
+    document = json.loads(capsys.readouterr().out)
+    log = Sarif.model_validate(document)
+    [run] = log.runs
+    results = run.results or []
+    assert [(r.rule_id, r.level.value if r.level else None) for r in results] == [
+        ("plaintext-secret", "error"),
+        ("duplicate-report-email", "warning"),
+    ]
