@@ -12,7 +12,7 @@ from smtp_gitops.diagnostics import Severity
 from smtp_gitops.discovery import SETTINGS_NAMES
 from smtp_gitops.layering import BASE_ENVIRONMENT
 from smtp_gitops.model import SecretFromEnv, SmtpSettingsFile
-from smtp_gitops.render import _portal_set, template_context
+from smtp_gitops.render import portal_set, template_context
 from smtp_gitops.validator import UnreadableFile, Validator
 
 ABSENT = "—"
@@ -110,7 +110,7 @@ def flatten(settings: SmtpSettingsFile) -> dict[str, str]:
     context = template_context(settings, references)
     fields: dict[str, str] = {"production": _cell(settings.metadata.production)}
     for data in context["sets"]:
-        portal = _portal_set(data)
+        portal = portal_set(data)
         name = portal.pop("Name")
         emails = portal.pop("ReportEmails")
         portal["ReportEmails"] = ", ".join(

@@ -95,7 +95,7 @@ def template_context(
     }
 
 
-def _portal_set(data: Mapping[str, Any]) -> dict[str, Any]:
+def portal_set(data: Mapping[str, Any]) -> dict[str, Any]:
     """A set in the portal's own field names."""
     return {
         "Name": data["name"],
@@ -152,7 +152,7 @@ def _environment(template: str) -> tuple[Any, str]:
     )
     env.filters["tojson"] = _tojson
     env.filters["dotenv"] = _dotenv
-    env.filters["portal_set"] = _portal_set
+    env.filters["portal_set"] = portal_set
     return env, name
 
 
