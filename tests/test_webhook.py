@@ -4,10 +4,16 @@ HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
+from smtp_gitops.cli import main
 from smtp_gitops.receiver import VerificationError, verify
 from smtp_gitops.webhook import (
     SecretFormatError,
@@ -19,7 +25,10 @@ from smtp_gitops.webhook import (
     signing_key,
     webhook_id_for,
 )
+from tests.conftest import write_env
 from tests.portal import SECRET, closed_port_url, portal
+
+REPO = Path(__file__).resolve().parent.parent
 
 KEY = signing_key(SECRET, "PORTAL_RELOAD_SECRET")
 BODY = reload_body("prod", "ab" * 32, None, now_utc())
@@ -142,3 +151,56 @@ def test_malformed_secret_names_the_variable_not_the_value(secret: str) -> None:
         signing_key(secret, "PORTAL_RELOAD_SECRET")
     assert "PORTAL_RELOAD_SECRET" in str(raised.value)
     assert secret not in str(raised.value) or secret == "whsec_"
+
+
+def test_receiver_runs_a_command_on_each_verified_delivery(tmp_path: Path) -> None:
+    marker = tmp_path / "reloaded"
+    command = f"{sys.executable} -c \"open({str(marker)!r}, 'a').write('x')\""
+    with portal() as server:
+        server.state.command = command
+        assert sender().deliver(server.url, ID, BODY).ok
+    assert marker.read_text() == "x"
+
+
+def test_receiver_command_line_verifies_a_real_deploy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's local demo: the bundled receiver in its own process, then `deploy`."""
+    port = int(closed_port_url().split(":")[2].split("/")[0])
+    env = {**os.environ, "PORTAL_RELOAD_SECRET": SECRET}
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "smtp_gitops.receiver", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert receiver.stdout is not None
+        assert receiver.stdout.readline().startswith(f"listening on http://127.0.0.1:{port}/")
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("PORTAL_RELOAD_SECRET", SECRET)
+        write_env(
+            tmp_path,
+            "dev",
+            (REPO / "environments" / "dev" / "smtp.yaml").read_text().replace("8787", str(port)),
+        )
+        shutil.copytree(REPO / "environments" / "base", tmp_path / "environments" / "base")
+        assert main(["deploy", "dev"]) == 0
+        line = receiver.stdout.readline()
+        assert line.startswith("deploy_") and "environment=dev verified -> 204" in line
+        assert SECRET not in line
+    finally:
+        receiver.terminate()
+        receiver.wait(timeout=10)
+
+
+def test_receiver_refuses_to_start_without_a_secret() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PORTAL_RELOAD_SECRET"}
+    done = subprocess.run(
+        [sys.executable, "-m", "smtp_gitops.receiver", "--port", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 2 and "PORTAL_RELOAD_SECRET is not set" in done.stderr
