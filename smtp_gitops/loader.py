@@ -18,7 +18,9 @@ from smtp_gitops.rules import duplicate_key, schema, unsafe_yaml, yaml_syntax
 from smtp_gitops.yamlnodes import MapEntry, MapNode, Node, ScalarNode, SeqNode
 
 MAX_FILE_BYTES = 1024 * 1024
-MAX_NODES = 20_000  # a settings file has a few hundred; aliases that expand past this are a bomb
+# Values reached again through aliases. The file size bounds everything written out once, so
+# only re-visits can multiply a small file into a huge document ("billion laughs").
+MAX_ALIAS_EXPANSION = 10_000
 MAX_DEPTH = 64  # the format nests six levels deep; libyaml itself crashes near 100,000
 _SUSPICIOUS_FLOW_CHARS = 256
 
@@ -137,17 +139,21 @@ def _flow_depth(text: str) -> int:
 class _Converter:
     def __init__(self, path: str) -> None:
         self.path = path
-        self.nodes = 0
+        self.seen: set[int] = set()
+        self.repeats = 0
         self.diagnostics: list[Diagnostic] = []
 
     def convert(self, node: Any, depth: int = 0) -> Node:
-        self.nodes += 1
+        if id(node) in self.seen:
+            self.repeats += 1
+        else:
+            self.seen.add(id(node))
         start, end = _mark(self.path, node.start_mark), _mark(self.path, node.end_mark)
-        if self.nodes > MAX_NODES:
+        if self.repeats > MAX_ALIAS_EXPANSION:
             raise _Refused(
                 unsafe_yaml.RULE.diagnostic(
                     start,
-                    f"the document expands to more than {MAX_NODES} values; "
+                    f"aliases repeat values more than {MAX_ALIAS_EXPANSION} times; "
                     "aliases that multiply like this are an alias bomb",
                 )
             )

@@ -163,3 +163,22 @@ def test_10000_deep_block_nesting_is_too_large_to_read(tmp_path: Path) -> None:
     lines = "".join(" " * level + "a:\n" for level in range(10_000))
     write_bytes(tmp_path, lines.encode())
     assert "the limit is" in str(refused(tmp_path, "unsafe-yaml")["message"])
+
+
+def test_a_large_legitimate_file_is_not_mistaken_for_a_bomb(tmp_path: Path) -> None:
+    sets = "".join(
+        f"    - name: set-{i}\n      networkHost: smtp{i}.example.com\n      defaultCredentials: true\n"
+        for i in range(1500)
+    )
+    write_env(tmp_path, "prod", VALID + sets)
+    result = smtp_gitops(tmp_path, "validate")
+    assert result.returncode == 0, result.stdout[-500:]
+
+
+def test_a_few_aliases_are_fine(tmp_path: Path) -> None:
+    text = VALID.replace("      reportEmails:\n", "      reportEmails: &reports\n") + (
+        "    - name: backup\n      networkHost: b.example.com\n      defaultCredentials: true\n"
+        "      reportEmails: *reports\n"
+    )
+    write_env(tmp_path, "prod", text)
+    assert smtp_gitops(tmp_path, "validate").returncode == 0
