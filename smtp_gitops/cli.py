@@ -10,9 +10,9 @@ import click
 
 from smtp_gitops import __version__, cli_deploy, cli_init, cli_plan, cli_probe
 from smtp_gitops.cli_common import (
-    EXIT_FAILED,
     EXIT_OK,
     EXIT_USAGE,
+    fail,
     load_or_exit,
     root_option,
     use_color,
@@ -126,15 +126,16 @@ def render(
         click.echo("note: secrets redacted on a terminal; use --out FILE or a pipe", err=True)
     try:
         text = render_settings(loaded.settings, redact=redact, template=template)
+        if out is not None:
+            write_atomic(out, text.encode("utf-8"))
     except (RenderError, SecretError) as error:
-        click.echo(f"Error: {error}", err=True)
-        ctx.exit(EXIT_FAILED)
+        fail(ctx, str(error))
+    except OSError as error:
+        fail(ctx, f"cannot write {out}: {error.strerror or error}")
     if out is None:
         click.echo(text, nl=False)
-    else:
-        write_atomic(out, text.encode("utf-8"))
-        if not quiet:
-            click.echo(f"wrote {out}", err=True)
+    elif not quiet:
+        click.echo(f"wrote {out}", err=True)
 
 
 @cli.command("schema")

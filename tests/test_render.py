@@ -141,3 +141,41 @@ def test_out_writes_owner_only_and_leaves_no_temporary_files(
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert json.loads(target.read_text())["Environment"] == "prod"
     assert [p.name for p in target.parent.iterdir()] == ["smtp.json"]
+
+
+def test_secrets_are_redacted_when_printing_to_a_terminal(repo: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    done = subprocess.run(
+        [sys.executable, "-m", "smtp_gitops", "render", "prod"],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+        timeout=60,
+        env={**os.environ, "SMTP_PRIMARY_PASSWORD": PASSWORD},
+    )
+    os.close(follower)
+    screen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        screen += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert "secrets redacted on a terminal" in done.stderr
+    assert PASSWORD.encode() not in screen and b'"Password": "***"' in screen
+
+
+def test_unwritable_out_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (repo / "blocker").write_text("a file, not a folder")
+    code, _, err = render(capsys, "prod", "--out", str(repo / "blocker" / "smtp.json"))
+    assert code == 1 and "cannot write" in err and "Traceback" not in err
