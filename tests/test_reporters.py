@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
 from smtp_gitops import __version__
@@ -121,3 +123,54 @@ def test_sarif_passes_an_independent_sarif_2_1_0_model(
         ("plaintext-secret", "error"),
         ("duplicate-report-email", "warning"),
     ]
+
+
+SARIF_SCHEMA_FILE = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+
+
+def official_sarif_validator() -> jsonschema.Draft4Validator:
+    """The OASIS SARIF 2.1.0 schema (vendored: tests run offline), formats checked too."""
+    schema = json.loads(SARIF_SCHEMA_FILE.read_text(encoding="utf-8"))
+    assert schema["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
+    checker = jsonschema.FormatChecker()
+    # Without the optional URI validators jsonschema skips these formats silently.
+    assert {"uri", "uri-reference"} <= set(checker.checkers)
+    return jsonschema.Draft4Validator(schema, format_checker=checker)
+
+
+def assert_valid_sarif(document: Any) -> None:
+    errors = sorted(official_sarif_validator().iter_errors(document), key=str)
+    assert not errors, "\n".join(f"{list(e.absolute_path)}: {e.message}" for e in errors)
+
+
+def test_sarif_of_the_cli_passes_the_official_schema(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    literal = VALID.replace("{fromEnv: SMTP_PRIMARY_PASSWORD}", "literal")
+    write_env(tmp_path, "prod", literal + "        - {email: qa@example.com, enabled: true}\n")
+    assert main(["validate", "--format", "sarif"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert [r["level"] for r in document["runs"][0]["results"]] == ["error", "warning"]
+    assert_valid_sarif(document)
+
+
+def test_sarif_uris_are_encoded_so_odd_paths_stay_valid() -> None:
+    odd = Diagnostic("schema", Severity.ERROR, Mark("my env,x:y/100%/smtp.yaml", 2, 1), "bad")
+    document = json.loads(sarif.render(report_of(odd), color=False))
+    [result] = document["runs"][0]["results"]
+    uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert uri == "my%20env%2Cx%3Ay/100%25/smtp.yaml"
+    assert_valid_sarif(document)
+
+
+def test_the_official_schema_rejects_what_code_scanning_would() -> None:
+    """The vendored schema really checks: a result without a message is refused."""
+    document = json.loads(
+        sarif.render(
+            report_of(Diagnostic("schema", Severity.ERROR, Mark("f.yaml", 1, 1), "m")), color=False
+        )
+    )
+    del document["runs"][0]["results"][0]["message"]
+    assert not official_sarif_validator().is_valid(document)
+    assert official_sarif_validator().is_valid(json.loads(sarif.render(Report(), color=False)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import PurePath
+from urllib.parse import quote
 
 from smtp_gitops import __version__
 from smtp_gitops.diagnostics import Report, Severity
@@ -28,7 +29,8 @@ def render(report: Report, *, color: bool) -> str:
                 "locations": [
                     {
                         "physicalLocation": {
-                            "artifactLocation": {"uri": PurePath(d.file).as_posix()},
+                            # A URI, not a path: spaces, `%`, `:` and `,` must be escaped.
+                            "artifactLocation": {"uri": quote(PurePath(d.file).as_posix())},
                             "region": {
                                 "startLine": d.line,
                                 "startColumn": d.column,
