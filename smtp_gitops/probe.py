@@ -42,6 +42,10 @@ def _server_reply(error: smtplib.SMTPResponseException) -> str:
 
 
 def _reason(error: BaseException, target: Target, timeout: float) -> str:
+    if isinstance(error, smtplib.SMTPServerDisconnected) and isinstance(error.__context__, OSError):
+        # smtplib reports any failed read (a timeout, a TLS alert) as a disconnection; the
+        # socket error underneath says what really happened.
+        error = error.__context__
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return f"authentication rejected: {_server_reply(error)}"
     if isinstance(error, smtplib.SMTPNotSupportedError):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import ipaddress
+import shutil
 import socket
+import socketserver
 import ssl
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +19,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from smtp_gitops import probe
 from smtp_gitops.cli import main
 from tests.conftest import write_env
+
+REPO = Path(__file__).resolve().parent.parent
 
 USER, PASSWORD = "portal@example.com", "probe-Secret-pw-77"
 
@@ -211,3 +218,113 @@ def test_unknown_set_is_a_usage_error(repo: Path, capsys: pytest.CaptureFixture[
     write_env(repo, "dev", settings(25, default_credentials=True))
     code, out = check(capsys, "--set", "nope")
     assert code == 2 and "no set 'nope' in dev (sets: local)" in out
+
+
+def test_unknown_environment_is_a_usage_error(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_env(repo, "dev", settings(25, default_credentials=True))
+    assert main(["check-connection", "nope"]) == 2
+
+
+def test_a_disabled_set_is_probed_with_its_own_secret(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with smtp_server(authenticator=authenticate, auth_require_tls=False) as (port, _):
+        spare = settings(port).split("  sets:\n")[1].replace("name: local", "name: spare")
+        spare = spare.replace("enabled: true", "enabled: false").replace(
+            "SMTP_PROBE_PASSWORD", "SMTP_SPARE_PASSWORD"
+        )
+        write_env(repo, "dev", settings(port, default_credentials=True) + spare)
+        monkeypatch.setenv("SMTP_SPARE_PASSWORD", PASSWORD)
+        code, out = check(capsys, "--set", "spare")
+    assert code == 0, out
+    assert "set 'spare'" in out and f"auth      {USER} ... ok" in out
+
+
+def test_missing_secret_names_the_variable(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SMTP_PROBE_PASSWORD")
+    write_env(repo, "dev", settings(25))
+    code, out = check(capsys)
+    assert code == 1 and "environment variable SMTP_PROBE_PASSWORD is not set" in out
+
+
+def test_silent_server_is_a_timeout(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A listening socket nobody accepts from: the TCP handshake succeeds, no greeting comes.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        port = silent.getsockname()[1]
+        write_env(repo, "dev", settings(port, default_credentials=True))
+        code, out = check(capsys, "--timeout", "0.3")
+    assert code == 1
+    assert f"Error: no answer from 127.0.0.1:{port} within 0.3 s" in out
+
+
+def test_implicit_tls(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    context, cert = self_signed(repo)
+    with smtp_server(ssl_context=context, authenticator=authenticate, auth_require_tls=False) as (
+        port,
+        recorder,
+    ):
+        # Port 465 needs privileges; the probe treats this port as the implicit-TLS one instead.
+        monkeypatch.setattr(probe, "IMPLICIT_TLS_PORT", port)
+        write_env(repo, "dev", settings(port, ssl_on=True))
+        code, out = check(capsys, "--cafile", str(cert))
+        untrusted_code, untrusted = check(capsys)
+    assert code == 0, out
+    assert "(implicit TLS)" in out and "starttls" not in out
+    assert f"auth      {USER} ... ok" in out and recorder.messages == 0
+    assert untrusted_code == 1 and "Error: TLS failure: certificate not trusted" in untrusted
+
+
+class EchoingRejecter(socketserver.StreamRequestHandler):
+    """A server that quotes the credentials back in its rejection, as careless ones do."""
+
+    def handle(self) -> None:
+        self.wfile.write(b"220 echo ESMTP\r\n")
+        for raw in self.rfile:
+            line = raw.decode().strip()
+            if line.upper().startswith("EHLO"):
+                self.wfile.write(b"250-echo\r\n250 AUTH PLAIN LOGIN\r\n")
+            elif line.upper().startswith("AUTH PLAIN "):
+                decoded = base64.b64decode(line.split()[2]).decode().replace("\0", " ")
+                self.wfile.write(f"535 5.7.8 rejected:{decoded}\r\n".encode())
+            elif line.upper() == "QUIT":
+                self.wfile.write(b"221 bye\r\n")
+                return
+            else:
+                self.wfile.write(b"502 no\r\n")
+
+
+def test_password_echoed_by_the_server_is_scrubbed(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 0), EchoingRejecter) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            write_env(repo, "dev", settings(server.server_address[1]))
+            code, out = check(capsys)  # check() asserts the password is absent
+        finally:
+            server.shutdown()
+    assert code == 1
+    assert f"Error: authentication rejected: 535 5.7.8 rejected: {USER} ***" in out
+
+
+def test_the_readme_example_against_the_bundled_dev_environment(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shutil.copytree(REPO / "environments", repo / "environments")
+    dev = repo / "environments" / "dev" / "smtp.yaml"
+    with smtp_server() as (port, recorder):
+        dev.write_text(dev.read_text().replace("port: 1025", f"port: {port}"))
+        code, out = check(capsys)
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0] == f"dev: set 'local-catcher' at 127.0.0.1:{port} (no TLS)"
+    assert lines[-1] == "ok: the server accepted the connection; no mail was sent"
+    assert recorder.messages == 0
