@@ -113,3 +113,70 @@ def test_hook_definition_matches_settings_files() -> None:
     assert pattern.search("environments/prod/smtp.yaml")
     assert pattern.search("environments/base/smtp.yml")
     assert not pattern.search("docs/smtp.yaml")
+
+
+PROD_OVER_BASE = """\
+apiVersion: smtp-gitops/v1
+kind: SmtpSettings
+metadata:
+  environment: prod
+spec:
+  sets:
+    - name: primary
+      enabled: true
+      redirectToReportEmails: true
+"""
+
+
+def test_changing_base_through_the_hook_checks_the_environments_built_on_it(
+    project: tuple[Path, dict[str, str]],
+) -> None:
+    path, env = project
+    base = VALID.replace("environment: prod", "environment: base").replace(
+        "  production: true\n", ""
+    )
+    write_env(path, "base", base)
+    write_env(path, "prod", PROD_OVER_BASE)
+    first = commit(path, env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    # Only base changes: it is fine alone, but prod redirects all mail to base's report list.
+    write_env(path, "base", base.split("      reportEmails:")[0])
+    result = commit(path, env)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    assert "environments/prod/smtp.yaml:9:31: error redirect-without-recipients:" in output
+    assert "2 files checked: 1 error" in output
+
+
+def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_manifest_and_this_repositorys_config_are_valid_for_pre_commit() -> None:
+    manifest = pre_commit("validate-manifest", ".pre-commit-hooks.yaml")
+    assert manifest.returncode == 0, manifest.stdout + manifest.stderr
+    config = pre_commit("validate-config", ".pre-commit-config.yaml")
+    assert config.returncode == 0, config.stdout + config.stderr
+
+
+def test_the_local_hook_of_this_repository_matches_the_published_one() -> None:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    [published] = yaml.load((REPO / ".pre-commit-hooks.yaml").read_text())
+    config = yaml.load((REPO / ".pre-commit-config.yaml").read_text())
+    local = next(
+        hook
+        for repo in config["repos"]
+        if repo["repo"] == "local"
+        for hook in repo["hooks"]
+        if hook["id"] == published["id"]
+    )
+    for key in ("entry", "files"):
+        assert local[key] == published[key], key
