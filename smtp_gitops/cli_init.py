@@ -18,9 +18,24 @@ def init(ctx: click.Context, environment: str, production: bool, force: bool, ro
     from smtp_gitops.scaffold import ScaffoldError, scaffold
 
     try:
-        path, _ = scaffold(environment, root, production=production, force=force)
+        written = scaffold(environment, root, production=production, force=force)
     except ScaffoldError as error:
         fail(ctx, str(error), EXIT_USAGE)
-    click.echo(f"wrote {path}")
-    click.echo(f"next: edit it, then `smtp-gitops validate {path}` and commit it")
+    root_flag = "" if root == "environments" else f" --root {root}"
+    if written.base_set is not None:
+        what = f"enables the base set '{written.base_set}'; override any of its fields by name"
+    else:
+        what = "one set; replace the example host, username and report address"
+    click.echo(f"wrote {written.path} ({what})")
+    click.echo("next steps:")
+    click.echo(f"  1. edit {written.path}: spec.render.output and spec.reload.targets")
+    if written.password_variable is not None:
+        click.echo(f"  2. provide the password as ${written.password_variable} (never in the file)")
+    else:
+        click.echo("  2. provide the password the base set reads (never in the file)")
+    click.echo(
+        f"  3. smtp-gitops validate {written.path}"
+        f" && smtp-gitops check-connection {environment}{root_flag}"
+    )
+    click.echo("  4. commit it; the pull-request check shows the plan")
     ctx.exit(EXIT_OK)

@@ -14,24 +14,57 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("production", [False, True])
-def test_new_environment_validates_clean(tmp_path: Path, production: bool) -> None:
+def test_new_environment_validates_clean(
+    tmp_path: Path, production: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "environments"
     args = ["init", "qa-eu", "--root", str(root)] + (["--production"] if production else [])
     assert main(args) == 0
     path = root / "qa-eu" / "smtp.yaml"
-    assert path.read_text().startswith("# yaml-language-server: $schema=../../schema/")
-    report, _ = validate_files([str(path)])
-    assert report.diagnostics == []
+    out = capsys.readouterr().out
+    assert out.startswith(f"wrote {path} (one set;")
+    assert "$QA_EU_SMTP_PASSWORD" in out
+    assert f"smtp-gitops check-connection qa-eu --root {root}" in out
+    text = path.read_text()
+    assert text.startswith(
+        "# yaml-language-server: $schema=../../schema/smtp-settings.v1.schema.json\n"
+    )
+    assert "password: {fromEnv: QA_EU_SMTP_PASSWORD}" in text
+    assert f"production: {'true' if production else 'false'}" in text
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out == "1 file checked: 0 errors, 0 warnings\n"
 
 
-def test_over_an_existing_base_the_file_is_a_lean_overlay(tmp_path: Path) -> None:
+def test_over_an_existing_base_the_file_is_a_lean_overlay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = tmp_path / "environments"
     shutil.copytree(REPO / "environments" / "base", root / "base")
-    assert main(["init", "uat", "--root", str(root)]) == 0
+    assert main(["init", "uat", "--root", str(root), "--production"]) == 0
     text = (root / "uat" / "smtp.yaml").read_text()
-    assert "networkHost" not in text
-    report, _ = validate_files([str(root / "uat" / "smtp.yaml")])
+    assert "networkHost" not in text and "password" not in text
+    capsys.readouterr()
+    assert main(["validate", str(root)]) == 0
+    assert capsys.readouterr().out == "2 files checked: 0 errors, 0 warnings\n"
+
+
+def test_the_overlay_enables_the_bases_first_set_by_its_name(tmp_path: Path) -> None:
+    root = tmp_path / "environments"
+    (root / "base").mkdir(parents=True)
+    base = (REPO / "environments" / "base" / "smtp.yaml").read_text()
+    (root / "base" / "smtp.yaml").write_text(base.replace("name: primary", "name: main-relay"))
+    assert main(["init", "qa", "--root", str(root)]) == 0
+    assert "- name: main-relay" in (root / "qa" / "smtp.yaml").read_text()
+    report, _ = validate_files([str(root / "qa" / "smtp.yaml")])
     assert report.diagnostics == []
+
+
+def test_a_broken_base_gets_a_complete_file_that_does_not_rely_on_it(tmp_path: Path) -> None:
+    root = tmp_path / "environments"
+    (root / "base").mkdir(parents=True)
+    (root / "base" / "smtp.yaml").write_text("spec: [unclosed\n")
+    assert main(["init", "qa", "--root", str(root)]) == 0
+    assert "networkHost: smtp.example.com" in (root / "qa" / "smtp.yaml").read_text()
 
 
 def test_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
