@@ -15,9 +15,8 @@ from ruamel.yaml import YAML
 
 from smtp_gitops.cli import cli
 
-WORKFLOWS = sorted(
-    (Path(__file__).resolve().parent.parent / "examples" / "github-actions").glob("*.yml")
-)
+REPO = Path(__file__).resolve().parent.parent
+WORKFLOWS = sorted((REPO / "examples" / "github-actions").glob("*.yml"))
 
 
 def load(path: Path) -> Any:
@@ -67,3 +66,33 @@ def test_every_smtp_gitops_command_and_option_exists(path: Path) -> None:
 def test_the_workflows_cover_validate_plan_and_deploy() -> None:
     used = {words[0] for path in WORKFLOWS for words in smtp_gitops_commands(load(path))}
     assert {"validate", "plan", "deploy"} <= used
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_scripts_take_event_data_through_the_environment(path: Path) -> None:
+    """`${{ ... }}` inside `run` is spliced into the shell script before it runs (injection)."""
+    for job in load(path)["jobs"].values():
+        for step in job["steps"]:
+            assert "${{" not in step.get("run", ""), step
+
+
+def test_deploy_provides_every_secret_the_bundled_environments_read() -> None:
+    needed = set()
+    for settings in (REPO / "environments").glob("*/smtp.yaml"):
+        spec = load(settings)["spec"]
+        needed |= {
+            s["password"]["fromEnv"] for s in spec["sets"] if "fromEnv" in s.get("password", {})
+        }
+        if "reload" in spec:
+            needed.add(spec["reload"]["secretFromEnv"])
+    [job] = load(REPO / "examples" / "github-actions" / "deploy.yml")["jobs"].values()
+    [deploy_step] = [
+        step
+        for step in job["steps"]
+        if smtp_gitops_commands({"jobs": {"j": {"steps": [step]}}})
+        and "--dry-run" not in step["run"]
+        and "deploy" in step["run"]
+    ]
+    provided = deploy_step["env"]
+    assert needed <= set(provided), needed - set(provided)
+    assert all(value == f"${{{{ secrets.{name} }}}}" for name, value in provided.items())
