@@ -134,6 +134,21 @@ CASES: list[tuple[str, str, str, int, int]] = [
         17,
         19,
     ),
+    (
+        "invalid-target",
+        VALID + "  reload:\n    targets: ['http://[::1/r']\n    secretFromEnv: S\n",
+        "error",
+        18,
+        15,
+    ),
+    (
+        "insecure-target",
+        VALID + "  reload:\n    targets:\n      - http://portal-1.example.com/r\n"
+        "    secretFromEnv: S\n",
+        "warning",
+        19,
+        9,
+    ),
 ]
 
 
@@ -180,7 +195,36 @@ NOT_TRIGGERED: list[tuple[str, str]] = [
         with_set(redirectToReportEmails="true").replace("production: true", "production: false"),
     ),
     ("duplicate-report-email", VALID + "        - {email: ops@example.com, enabled: true}\n"),
+    (
+        "invalid-target",
+        VALID
+        + "  reload:\n    targets: ['https://[2001:db8::1]:8443/r', 'http://127.0.0.1:8787/r']"
+        "\n    secretFromEnv: S\n",
+    ),
+    (
+        "insecure-target",
+        VALID + "  reload:\n    targets: [http://localhost:8787/r, https://p.example.com/r]"
+        "\n    secretFromEnv: S\n",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/r",
+        "https://user:pw@portal.example.com/r",
+        "https://portal_1.example.com/r",
+        "https://portal.example.com:0/r",
+        "https://portal.example.com:70000/r",
+        "https:///r",
+    ],
+)
+def test_invalid_target_catches_urls_the_schema_lets_through(check: Check, url: str) -> None:
+    text = VALID + f"  reload:\n    targets: ['{url}']\n    secretFromEnv: S\n"
+    found = only(check(text), "invalid-target")
+    assert len(found) == 1
+    assert "pw@" not in found[0].message, "a password in a URL is not repeated"
 
 
 @pytest.mark.parametrize(("rule", "text"), NOT_TRIGGERED)

@@ -39,6 +39,8 @@ SEMANTIC_RULES = (
     "redirect_without_recipients",
     "redirect_in_production",
     "duplicate_report_email",
+    "invalid_target",
+    "insecure_target",
 )
 
 Check = Callable[["SettingsContext"], Iterable["Diagnostic"]]
