@@ -73,9 +73,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     state = ReceiverState(SECRET, quiet=True, delay=args.delay)
     server = ReceiverServer(("127.0.0.1", 0), state)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-    print(f"Each node answers after {args.delay:g} s; median of {args.runs} whole-process runs of "
-          f"`smtp-gitops deploy --force`; {os.cpu_count()} cores; Python {sys.version.split()[0]}.\n")
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
+    print(
+        f"Each node answers after {args.delay:g} s; median of {args.runs} whole-process runs of "
+        f"`smtp-gitops deploy --force`; {os.cpu_count()} cores; Python {sys.version.split()[0]}.\n"
+    )
     print("| nodes | deploy wall time | vs 1 node |")
     print("|---|---|---|")
     with tempfile.TemporaryDirectory() as scratch:
@@ -83,9 +87,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for nodes in (1, 10, 100):
             seconds = timed_deploy(Path(scratch), nodes, server.url, args.runs)
             base = base or seconds
-            print(f"| {nodes} | {seconds:.2f} s | {seconds / base:.2f}× |")
+            print(f"| {nodes} | {seconds:.2f} s | {seconds / base:.2f}x |")
     server.shutdown()
-    print(f"\nProduced by: .venv/bin/python bench/fanout.py --delay {args.delay:g} --runs {args.runs}")
+    print(
+        f"\nProduced by: .venv/bin/python bench/fanout.py --delay {args.delay:g} --runs {args.runs}"
+    )
     return 0
 
 
