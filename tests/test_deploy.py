@@ -428,3 +428,16 @@ def test_invalid_settings_are_refused_before_anything_is_written(
     code, output = run(capsys, "prod")
     assert code == 1 and "error schema" in output and not out.exists()
     assert not os.path.exists(out)
+
+
+def test_an_unchanged_file_without_a_state_file_still_gets_the_reload(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = env / "smtp.json"
+    with portal() as node:
+        write_env(env, "prod", settings(out, [node.url]))
+        assert run(capsys, "prod")[0] == 0
+        Path(f"{out}.state.json").unlink()
+        code, output = run(capsys, "prod")
+        assert code == 0 and "sending the reload" in output
+        assert len(node.state.deliveries) == 2

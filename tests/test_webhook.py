@@ -385,3 +385,13 @@ def test_receiver_refuses_a_short_secret() -> None:
         check=False,
     )
     assert done.returncode == 2 and "at least 24" in done.stderr
+
+
+def test_receiver_reports_a_reload_command_that_hangs_as_500() -> None:
+    with portal() as server:
+        server.state.command = f"{sys.executable} -c 'import time; time.sleep(30)'"
+        server.state.command_timeout = 0.3
+        started = time.monotonic()
+        result = deliver(server.url, retries=0, timeout=10)
+    assert not result.ok and result.status == 500
+    assert time.monotonic() - started < 5
