@@ -12,6 +12,7 @@ from smtp_gitops.discovery import base_file_for, environment_folder, escapes_rep
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
 from smtp_gitops.loader import LoadedFile, load_file, load_text
 from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.redaction import redact
 from smtp_gitops.rules import semantic_checks, unsafe_yaml
 from smtp_gitops.rules.base import SettingsContext
 from smtp_gitops.schema_check import check_header, check_schema
@@ -73,6 +74,13 @@ class Validator:
         return self._loaded[path]
 
     def check(self, path: str) -> Checked:
+        result = self._check(path)
+        # Schema and rule messages may quote what they found; never when it is a secret value.
+        spans = {read: self._loaded[read].secret_spans for read in result.files_read}
+        result.diagnostics = redact(result.diagnostics, spans)
+        return result
+
+    def _check(self, path: str) -> Checked:
         loaded = self.load(path)
         result = Checked(list(loaded.diagnostics), files_read=[path])
         if not loaded.ok or loaded.root is None:
