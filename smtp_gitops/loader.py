@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
+
 from smtp_gitops.diagnostics import Diagnostic, Mark
+from smtp_gitops.prescan import Scan, scan
+from smtp_gitops.redaction import SecretSpan, redact
 from smtp_gitops.rules import duplicate_key, schema, unsafe_yaml, yaml_syntax
-from smtp_gitops.yamlnodes import MapEntry, MapNode, Node, ScalarNode, SeqNode
+from smtp_gitops.yamlnodes import MapEntry, MapNode, Node, Scalar, ScalarNode, SeqNode
 
 MAX_FILE_BYTES = 1024 * 1024
 # Values reached again through aliases. The file size bounds everything written out once, so
 # only re-visits can multiply a small file into a huge document ("billion laughs").
 MAX_ALIAS_EXPANSION = 10_000
-MAX_DEPTH = 64  # the format nests six levels deep; libyaml itself crashes near 100,000
-_SUSPICIOUS_FLOW_CHARS = 256
+# The format nests six levels deep. Composing recurses (in C for libyaml, which crashes the
+# process somewhere past 10,000 levels), so deeper files are refused before they are composed.
+MAX_DEPTH = 64
 
 _CORE = "tag:yaml.org,2002:"
 _STR, _SEQ, _MAP = _CORE + "str", _CORE + "seq", _CORE + "map"
@@ -40,31 +47,57 @@ _INF = re.compile(r"^[-+]?\.(?:inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(?:nan|NaN|NAN)$")
 
 
-def _compose_pure(text: str) -> Any:
+def _pure_yaml() -> Any:
     from ruamel.yaml import YAML
 
     yaml = YAML(typ="base", pure=True)
     yaml.max_depth = MAX_DEPTH * 2
-    return yaml.compose(text)
+    return yaml
+
+
+def _c_events(text: str) -> Iterator[Any]:
+    from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
+    from ruamel.yaml.events import StreamEndEvent
+
+    parser = CParser(text)
+    while True:
+        event = parser.get_event()
+        yield event
+        if isinstance(event, StreamEndEvent):
+            return
+
+
+def prescan(text: str) -> Scan:
+    """Depth and secret values from the parser's events, before anything is composed.
+
+    libyaml reads YAML 1.1; when it stops on a document that YAML 1.2 allows, ruamel.yaml's
+    pure parser (the one ``compose`` falls back to) has the last word.
+    """
+    try:
+        scanned = scan(_c_events(text), MAX_DEPTH)
+    except ImportError:  # pragma: no cover - the C extension is a declared dependency
+        scanned = Scan(error=YAMLError())
+    if scanned.error is not None:
+        scanned = scan(iter(_pure_yaml().parse(text)), MAX_DEPTH)
+    return scanned
 
 
 def compose(text: str) -> Any:
     """Compose YAML nodes (with marks) without constructing any objects.
 
+    Call it only on text that ``prescan`` found shallow enough: composing recurses.
     libyaml is ten times faster but speaks YAML 1.1, which rejects a few valid YAML 1.2
     documents (a URL in a flow list: ``[https://host/x]``); those are re-read by ruamel.yaml's
     YAML 1.2 parser, whose error is the one reported when both fail.
     """
-    from ruamel.yaml.error import MarkedYAMLError
-
     try:
         from ruamel.yaml.cyaml import CBaseLoader
     except ImportError:  # pragma: no cover - the C extension is a declared dependency
-        return _compose_pure(text)
+        return _pure_yaml().compose(text)
     try:
         return CBaseLoader(text).get_single_node()
     except MarkedYAMLError:
-        return _compose_pure(text)
+        return _pure_yaml().compose(text)
 
 
 def resolve_plain(text: str) -> str | int | float | bool | None:
@@ -95,6 +128,8 @@ class LoadedFile:
     path: str
     root: Node | None
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # Where the values of secret keys are, so later diagnostics can keep them out of messages.
+    secret_spans: list[SecretSpan] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -116,24 +151,6 @@ def _mark(path: str, yaml_mark: Any) -> Mark:
 def _offset_mark(path: str, data: bytes, offset: int) -> Mark:
     line_start = data.rfind(b"\n", 0, offset) + 1
     return Mark(path, data.count(b"\n", 0, offset) + 1, offset - line_start + 1)
-
-
-def _flow_depth(text: str) -> int:
-    """Deepest ``[``/``{`` nesting, roughly (quotes and comments aside): only a guard."""
-    depth = deepest = 0
-    quote = ""
-    for char in text:
-        if quote:
-            if char == quote:
-                quote = ""
-        elif char in "\"'":
-            quote = char
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif char in "]}":
-            depth = max(depth - 1, 0)
-    return deepest
 
 
 class _Converter:
@@ -169,7 +186,7 @@ class _Converter:
         if tag in _SCALAR_TAGS and isinstance(node.value, str):
             if tag == _TIMESTAMP or (tag == _STR and node.style not in ("", None)):
                 return ScalarNode(node.value, start, end)
-            return ScalarNode(resolve_plain(node.value), start, end)
+            return ScalarNode(self._resolve(node.value, start, end), start, end)
         raise _Refused(
             unsafe_yaml.RULE.diagnostic(
                 start,
@@ -177,6 +194,21 @@ class _Converter:
                 hint="remove the tag; settings files use plain YAML values only",
             )
         )
+
+    @staticmethod
+    def _resolve(text: str, start: Mark, end: Mark) -> Scalar:
+        try:
+            return resolve_plain(text)
+        except ValueError:
+            # Python refuses to read decimal integers of more than 4,300 digits (converting
+            # them takes quadratic time); no setting needs more than a handful.
+            raise _Refused(
+                schema.RULE.diagnostic(
+                    start,
+                    f"a number of {len(text)} digits is too long; no setting takes one",
+                    end=end,
+                )
+            ) from None
 
     def _mapping(self, node: Any, start: Mark, end: Mark, depth: int) -> MapNode:
         result = MapNode(start, end)
@@ -217,7 +249,6 @@ def _too_large(path: str, size: int) -> LoadedFile:
 
 def load_text(path: str, data: bytes) -> LoadedFile:
     """Parse ``data`` (the bytes of ``path``) into a located tree plus any diagnostics."""
-    start = Mark(path, 1, 1)
     if len(data) > MAX_FILE_BYTES:
         return _too_large(path, len(data))
     try:
@@ -234,27 +265,49 @@ def load_text(path: str, data: bytes) -> LoadedFile:
             ],
         )
     text = text.removeprefix("\ufeff")
-    if text.count("[") + text.count("{") > _SUSPICIOUS_FLOW_CHARS and _flow_depth(text) > MAX_DEPTH:
+    scanned = prescan(text)
+    loaded = _parse(path, text, scanned)
+    loaded.secret_spans = scanned.secret_spans
+    loaded.diagnostics = redact(loaded.diagnostics, {path: scanned.secret_spans})
+    return loaded
+
+
+def _syntax_error(path: str, text: str, error: YAMLError) -> Diagnostic:
+    if isinstance(error, ReaderError):  # a character YAML does not allow; placed by offset
+        before = text[: error.position]
+        mark = Mark(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
+        return yaml_syntax.RULE.diagnostic(mark, f"character not allowed in YAML: {error.reason}")
+    if not isinstance(error, MarkedYAMLError):
+        return yaml_syntax.RULE.diagnostic(Mark(path, 1, 1), str(error))
+    yaml_mark = error.problem_mark or error.context_mark
+    mark = _mark(path, yaml_mark) if yaml_mark is not None else Mark(path, 1, 1)
+    problem = error.problem or error.context or "invalid YAML"
+    if error.context and error.problem:
+        problem = f"{error.context}: {error.problem}"
+    if "\t" in problem or "'\\t'" in problem:
+        problem += " (tabs cannot indent YAML; use spaces)"
+    return yaml_syntax.RULE.diagnostic(mark, problem)
+
+
+def _parse(path: str, text: str, scanned: Scan) -> LoadedFile:
+    start = Mark(path, 1, 1)
+    if scanned.too_deep is not None:
+        line, column = scanned.too_deep
         return LoadedFile(
             path,
             None,
-            [unsafe_yaml.RULE.diagnostic(start, f"nesting deeper than {MAX_DEPTH} levels")],
+            [
+                unsafe_yaml.RULE.diagnostic(
+                    Mark(path, line, column), f"nesting deeper than {MAX_DEPTH} levels"
+                )
+            ],
         )
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-
+    if scanned.error is not None:
+        return LoadedFile(path, None, [_syntax_error(path, text, scanned.error)])
     try:
         composed = compose(text)
-    except MarkedYAMLError as error:
-        yaml_mark = error.problem_mark or error.context_mark
-        mark = _mark(path, yaml_mark) if yaml_mark is not None else start
-        problem = error.problem or error.context or "invalid YAML"
-        if error.context and error.problem:
-            problem = f"{error.context}: {error.problem}"
-        if "\t" in problem or "'\\t'" in problem:
-            problem += " (tabs cannot indent YAML; use spaces)"
-        return LoadedFile(path, None, [yaml_syntax.RULE.diagnostic(mark, problem)])
     except YAMLError as error:
-        return LoadedFile(path, None, [yaml_syntax.RULE.diagnostic(start, str(error))])
+        return LoadedFile(path, None, [_syntax_error(path, text, error)])
     if composed is None:
         return LoadedFile(
             path,

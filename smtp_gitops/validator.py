@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -12,6 +13,7 @@ from smtp_gitops.discovery import base_file_for, environment_folder, escapes_rep
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
 from smtp_gitops.loader import LoadedFile, load_file, load_text
 from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.redaction import redact
 from smtp_gitops.rules import semantic_checks, unsafe_yaml
 from smtp_gitops.rules.base import SettingsContext
 from smtp_gitops.schema_check import check_header, check_schema
@@ -40,14 +42,45 @@ class FileSource(Protocol):
     def exists(self, path: str) -> bool: ...
 
 
-class Validator:
-    """Checks files one by one, loading each ``base`` only once per run."""
+def crash_diagnostic(path: str, reason: str) -> Diagnostic:
+    return unsafe_yaml.RULE.diagnostic(
+        Mark(path, 1, 1),
+        f"checking this file crashed the process ({reason}); the file was not checked",
+        hint="look for unusual YAML (very deep nesting, huge values) and please report it",
+    )
 
-    def __init__(self, source: FileSource | None = None) -> None:
+
+class Validator:
+    """Checks files one by one, loading each ``base`` only once per run.
+
+    ``crashed`` names files that killed an earlier worker process (with how), which are reported
+    instead of read again; ``progress`` hears ``("load", path)`` before and ``("loaded", path)``
+    after each file is parsed, so a worker's parent knows which file was being read if it dies.
+    """
+
+    def __init__(
+        self,
+        source: FileSource | None = None,
+        *,
+        crashed: Mapping[str, str] | None = None,
+        progress: Callable[[str, str], None] | None = None,
+    ) -> None:
         self._loaded: dict[str, LoadedFile] = {}
         self._source = source
+        self._crashed = crashed or {}
+        self._progress = progress
 
     def load(self, path: str) -> LoadedFile:
+        if path in self._crashed:
+            return LoadedFile(path, None, [crash_diagnostic(path, self._crashed[path])])
+        if path in self._loaded or self._progress is None:
+            return self._load(path)
+        self._progress("load", path)
+        loaded = self._load(path)
+        self._progress("loaded", path)
+        return loaded
+
+    def _load(self, path: str) -> LoadedFile:
         if path not in self._loaded and self._source is not None:
             try:
                 self._loaded[path] = load_text(path, self._source.read(path))
@@ -73,6 +106,13 @@ class Validator:
         return self._loaded[path]
 
     def check(self, path: str) -> Checked:
+        result = self._check(path)
+        # Schema and rule messages may quote what they found; never when it is a secret value.
+        spans = {read: self.load(read).secret_spans for read in result.files_read}
+        result.diagnostics = redact(result.diagnostics, spans)
+        return result
+
+    def _check(self, path: str) -> Checked:
         loaded = self.load(path)
         result = Checked(list(loaded.diagnostics), files_read=[path])
         if not loaded.ok or loaded.root is None:
@@ -153,15 +193,16 @@ def validate_files(files: list[str]) -> tuple[Report, list[str]]:
     """Check every file; returns the report and the files that could not be read.
 
     Many files are split across the machine's cores (forked workers, so nothing is imported
-    twice); the report is sorted afterwards, so it is the same as a serial run's.
+    twice); the report is sorted afterwards, so it is the same as a serial run's. A worker that
+    dies becomes a diagnostic on the file it was reading, never a wait for an answer.
     """
     workers = _workers(len(files))
     if workers == 1:
         results = [_check_all(files)]
     else:
-        chunks = [files[i::workers] for i in range(workers)]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            results = pool.map(_check_all, chunks)
+        from smtp_gitops.workers import check_in_workers
+
+        results = check_in_workers(files, workers)
     report = Report()
     unreadable: list[str] = []
     read: dict[str, None] = {}

@@ -182,3 +182,19 @@ def test_a_few_aliases_are_fine(tmp_path: Path) -> None:
     )
     write_env(tmp_path, "prod", text)
     assert smtp_gitops(tmp_path, "validate").returncode == 0
+
+
+@pytest.mark.parametrize("digits", [4_301, 5_000, 100_000])
+def test_an_integer_too_long_for_python_is_a_schema_error(tmp_path: Path, digits: int) -> None:
+    write_env(tmp_path, "prod", VALID.replace("port: 587", "port: " + "1" * digits))
+    started = time.monotonic()
+    found = refused(tmp_path, "schema")
+    assert time.monotonic() - started < 20
+    assert (found["line"], found["column"]) == (11, 13)
+    assert f"a number of {digits} digits is too long" in str(found["message"])
+
+
+def test_an_integer_of_4300_digits_is_read_and_out_of_range(tmp_path: Path) -> None:
+    write_env(tmp_path, "prod", VALID.replace("port: 587", "port: " + "1" * 4_300))
+    found = refused(tmp_path, "schema")
+    assert found["line"] == 11 and "digits is too long" not in str(found["message"])
