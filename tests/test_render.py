@@ -179,3 +179,40 @@ def test_unwritable_out_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixtu
     (repo / "blocker").write_text("a file, not a folder")
     code, _, err = render(capsys, "prod", "--out", str(repo / "blocker" / "smtp.json"))
     assert code == 1 and "cannot write" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])
+def test_a_secret_file_must_be_a_regular_file(
+    repo: Path, capsys: pytest.CaptureFixture[str], special: str
+) -> None:
+    import os
+
+    path = special
+    if special == "fifo":
+        os.mkfifo(repo / "fifo")  # opening it for reading would wait for a writer forever
+        path = str(repo / "fifo")
+    elif special == "folder":
+        (repo / "folder").mkdir()
+        path = str(repo / "folder")
+    write_env(repo, "prod", VALID + SECOND.replace("SECRET_FILE", path))
+    code, out, err = render(capsys, "prod")
+    assert code == 1 and out == ""
+    assert f"secret file {path} is not a regular file (password of set 'backup')" in err
+
+
+def test_a_secret_file_over_the_cap_is_refused_unread(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smtp_gitops.secrets import MAX_SECRET_FILE_BYTES
+
+    big = repo / "big.secret"
+    big.write_bytes(b"x" * (MAX_SECRET_FILE_BYTES + 1))
+    (repo / "link.secret").symlink_to(big)  # the cap applies to what a link resolves to
+    write_env(repo, "prod", VALID + SECOND.replace("SECRET_FILE", str(repo / "link.secret")))
+    code, out, err = render(capsys, "prod")
+    assert code == 1 and out == ""
+    assert f"is larger than {MAX_SECRET_FILE_BYTES} bytes" in err
+    big.write_bytes(b"x" * (MAX_SECRET_FILE_BYTES - 1) + b"\n")
+    code, out, _ = render(capsys, "prod")
+    assert code == 0
+    assert json.loads(out)["SmtpSettings"][1]["Password"] == "x" * (MAX_SECRET_FILE_BYTES - 1)
