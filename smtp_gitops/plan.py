@@ -3,7 +3,9 @@ work tree, field by field, with secrets shown only as their references."""
 
 from __future__ import annotations
 
+import errno
 import os
+import posixpath
 import subprocess
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +13,7 @@ from typing import Any
 from smtp_gitops.diagnostics import Severity
 from smtp_gitops.discovery import SETTINGS_NAMES
 from smtp_gitops.layering import BASE_ENVIRONMENT
+from smtp_gitops.loader import MAX_FILE_BYTES
 from smtp_gitops.model import SecretFromEnv, SmtpSettingsFile
 from smtp_gitops.render import portal_set, template_context
 from smtp_gitops.validator import UnreadableFile, Validator
@@ -34,8 +37,15 @@ def default_base() -> str:
     return "origin/main" if has_origin else "HEAD"
 
 
+MAX_LINK_HOPS = 8
+
+
 class GitRevision:
-    """Settings files as they are at a git revision (paths relative to the working directory)."""
+    """Settings files as they are at a git revision (paths relative to the working directory).
+
+    A symbolic link stored in the revision is followed only while it stays inside the
+    repository, the rule the work tree's files obey too.
+    """
 
     def __init__(self, ref: str, root: str) -> None:
         if _git("rev-parse", "--is-inside-work-tree").returncode != 0:
@@ -43,26 +53,41 @@ class GitRevision:
         if _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
             raise PlanError(f"unknown git revision {ref!r}")
         self.ref = ref
-        listing = _git("ls-tree", "-r", "--name-only", ref, "--", root)
-        self.files = {os.path.normpath(line) for line in listing.stdout.decode().splitlines()}
+        self.prefix = _git("rev-parse", "--show-prefix").stdout.decode().strip()
+        # -z: paths as they are, not C-quoted (a folder name may hold anything)
+        listing = _git("ls-tree", "-r", "-z", "--name-only", ref, "--", root)
+        self.files = {
+            os.path.normpath(line)
+            for line in listing.stdout.decode(errors="surrogateescape").split("\0")
+            if line
+        }
 
     def read(self, path: str) -> bytes:
-        shown = _git("show", f"{self.ref}:./{os.path.normpath(path)}")
+        return self._read_in_tree(posixpath.normpath(posixpath.join(self.prefix, path)))
+
+    def _read_in_tree(self, path: str, hops: int = 0) -> bytes:
+        """The blob at ``path`` (relative to the repository's top), links followed inside."""
+        entry = _git("ls-tree", "-z", "-l", "--full-tree", self.ref, "--", path).stdout
+        if not entry:
+            raise FileNotFoundError(2, f"not in {self.ref}", path)
+        mode, _kind, _sha, size = entry.split(b"\t", 1)[0].split()
+        if mode != b"120000" and int(size) > MAX_FILE_BYTES:
+            # Refused before git hands the whole blob over.
+            raise OSError(errno.EFBIG, f"over {MAX_FILE_BYTES} bytes at {self.ref}", path)
+        shown = _git("show", f"{self.ref}:{path}")
         if shown.returncode != 0:
             raise FileNotFoundError(2, f"not in {self.ref}", path)
-        return shown.stdout
+        if mode != b"120000":
+            return shown.stdout
+        target = posixpath.normpath(
+            posixpath.join(posixpath.dirname(path), shown.stdout.decode(errors="replace"))
+        )
+        if posixpath.isabs(target) or target.split("/")[0] == os.pardir or hops >= MAX_LINK_HOPS:
+            raise OSError(errno.EPERM, "symbolic link points outside the repository", path)
+        return self._read_in_tree(target, hops + 1)
 
     def exists(self, path: str) -> bool:
         return os.path.normpath(path) in self.files
-
-
-class WorkTree:
-    def read(self, path: str) -> bytes:
-        with open(path, "rb") as handle:
-            return handle.read()
-
-    def exists(self, path: str) -> bool:
-        return os.path.isfile(path)
 
 
 def _environments(files: set[str] | list[str], root: str) -> dict[str, str]:
@@ -175,7 +200,8 @@ def make_plan(ref: str, root: str = "environments") -> list[EnvironmentPlan]:
     revision = GitRevision(ref, root)
     before_envs = _environments(revision.files, root)
     after_envs = _environments(_work_tree_files(root), root)
-    before_validator, after_validator = Validator(revision), Validator(WorkTree())
+    # The work tree is read like `validate` reads it, refusals of linked files included.
+    before_validator, after_validator = Validator(revision), Validator()
     plans = []
     for name in sorted(set(before_envs) | set(after_envs)):
         before = _side(before_validator, before_envs.get(name))
