@@ -12,6 +12,7 @@ from typing import Any
 
 from smtp_gitops.diagnostics import Diagnostic, Severity
 from smtp_gitops.discovery import repository_of, repository_root
+from smtp_gitops.dotenv_quote import UnquotableValue, quote
 from smtp_gitops.model import SmtpSettingsFile
 from smtp_gitops.secrets import set_passwords
 from smtp_gitops.template_files import TemplateRefused, read_template
@@ -124,16 +125,25 @@ def _tojson(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _dotenv(value: Any) -> str:
+def _dotenv(value: Any, set_name: str | None = None, field: str | None = None) -> str:
+    """``value`` quoted for a .env file; ``set_name`` and ``field`` name it in a refusal."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    if text and all(c.isalnum() or c in "@._-+/:," for c in text):
-        return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-    return '"' + escaped.replace("\n", "\\n") + '"'
+    try:
+        return quote(str(value))
+    except UnquotableValue as error:
+        import jinja2
+
+        what = " ".join(
+            part
+            for part in (f"set {set_name!r}" if set_name else "", f"field {field}" if field else "")
+            if part
+        )
+        raise jinja2.TemplateRuntimeError(
+            f"dotenv: the value of {what or 'a field'} cannot be written: {error}"
+        ) from None
 
 
 class _TemplateLoader:
