@@ -73,7 +73,8 @@ def set_passwords(
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with every known secret value replaced by ``***`` (for error messages)."""
-    for secret in secrets:
-        if secret and secret != REDACTED:
+    # Longest first, so that a secret holding another is replaced whole.
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        if secret != REDACTED:
             text = text.replace(secret, REDACTED)
     return text
