@@ -4,18 +4,22 @@ work tree, field by field, with secrets shown only as their references."""
 from __future__ import annotations
 
 import errno
+import functools
+import hashlib
 import os
 import posixpath
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from smtp_gitops.diagnostics import Severity
-from smtp_gitops.discovery import SETTINGS_NAMES
+from smtp_gitops.discovery import SETTINGS_NAMES, repository_of
 from smtp_gitops.layering import BASE_ENVIRONMENT
 from smtp_gitops.loader import MAX_FILE_BYTES
 from smtp_gitops.model import SecretFromEnv, SmtpSettingsFile
-from smtp_gitops.render import portal_set, template_context
+from smtp_gitops.render import BUILTIN_TEMPLATES, builtin_source, portal_set, template_context
+from smtp_gitops.template_files import MAX_TEMPLATE_BYTES, TemplateRefused, read_template_bytes
 from smtp_gitops.validator import UnreadableFile, Validator
 
 ABSENT = "—"
@@ -65,15 +69,24 @@ class GitRevision:
     def read(self, path: str) -> bytes:
         return self._read_in_tree(posixpath.normpath(posixpath.join(self.prefix, path)))
 
-    def _read_in_tree(self, path: str, hops: int = 0) -> bytes:
+    def read_template(self, path: str) -> bytes:
+        """A user template at the revision, under the rules ``template_files`` applies."""
+        in_tree = posixpath.normpath(posixpath.join(self.prefix, path))
+        if posixpath.isabs(path) or in_tree.split("/")[0] == os.pardir:
+            raise TemplateRefused(f"template {path!r} is outside the repository")
+        return self._read_in_tree(in_tree, limit=MAX_TEMPLATE_BYTES)
+
+    def _read_in_tree(self, path: str, hops: int = 0, limit: int = MAX_FILE_BYTES) -> bytes:
         """The blob at ``path`` (relative to the repository's top), links followed inside."""
         entry = _git("ls-tree", "-z", "-l", "--full-tree", self.ref, "--", path).stdout
         if not entry:
             raise FileNotFoundError(2, f"not in {self.ref}", path)
-        mode, _kind, _sha, size = entry.split(b"\t", 1)[0].split()
-        if mode != b"120000" and int(size) > MAX_FILE_BYTES:
+        mode, kind, _sha, size = entry.split(b"\t", 1)[0].split()
+        if kind != b"blob":
+            raise IsADirectoryError(errno.EISDIR, f"not a file at {self.ref}", path)
+        if mode != b"120000" and int(size) > limit:
             # Refused before git hands the whole blob over.
-            raise OSError(errno.EFBIG, f"over {MAX_FILE_BYTES} bytes at {self.ref}", path)
+            raise OSError(errno.EFBIG, f"over {limit} bytes at {self.ref}", path)
         shown = _git("show", f"{self.ref}:{path}")
         if shown.returncode != 0:
             raise FileNotFoundError(2, f"not in {self.ref}", path)
@@ -84,7 +97,7 @@ class GitRevision:
         )
         if posixpath.isabs(target) or target.split("/")[0] == os.pardir or hops >= MAX_LINK_HOPS:
             raise OSError(errno.EPERM, "symbolic link points outside the repository", path)
-        return self._read_in_tree(target, hops + 1)
+        return self._read_in_tree(target, hops + 1, limit)
 
     def exists(self, path: str) -> bool:
         return os.path.normpath(path) in self.files
@@ -129,7 +142,23 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def flatten(settings: SmtpSettingsFile) -> dict[str, str]:
+def template_digest(template: str, read_template: Callable[[str], bytes]) -> str:
+    """What the template's bytes are, so that a change to the template alone shows.
+
+    Templates hold no secrets (those are resolved at render time), so a plain digest is fine.
+    """
+    try:
+        data = (
+            builtin_source(template).encode("utf-8")
+            if template in BUILTIN_TEMPLATES
+            else read_template(template)
+        )
+    except (TemplateRefused, OSError):
+        return "unreadable"
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
+
+
+def flatten(settings: SmtpSettingsFile, read_template: Callable[[str], bytes]) -> dict[str, str]:
     """The rendered portal config as ``field -> value``, sets keyed by name (not position)."""
     references = {s.name: _reference(s.password) for s in settings.spec.sets}
     context = template_context(settings, references)
@@ -145,6 +174,7 @@ def flatten(settings: SmtpSettingsFile) -> dict[str, str]:
             fields[f"sets.{name}.{key}"] = _cell(value)
     render = settings.spec.render
     fields["render.template"] = render.template
+    fields["render.templateDigest"] = template_digest(render.template, read_template)
     fields["render.output"] = _cell(render.output)
     reload = settings.spec.reload
     if reload is not None:
@@ -182,7 +212,10 @@ class EnvironmentPlan:
         )
 
 
-def _side(validator: Validator, path: str | None) -> Side:
+def _side(
+    validator: Validator, path: str | None, read_template: Callable[[str], bytes] | None
+) -> Side:
+    """``read_template`` reads templates at the revision; ``None``: from the work tree."""
     if path is None:
         return Side()
     try:
@@ -193,7 +226,10 @@ def _side(validator: Validator, path: str | None) -> Side:
     if checked.settings is None or errors:
         return Side(exists=True, errors=max(errors, 1))
     effective = checked.settings.effective_set()
-    return Side(True, 0, effective.name if effective else None, flatten(checked.settings))
+    if read_template is None:
+        read_template = functools.partial(read_template_bytes, repository=repository_of(path))
+    fields = flatten(checked.settings, read_template)
+    return Side(True, 0, effective.name if effective else None, fields)
 
 
 def make_plan(ref: str, root: str = "environments") -> list[EnvironmentPlan]:
@@ -204,8 +240,8 @@ def make_plan(ref: str, root: str = "environments") -> list[EnvironmentPlan]:
     before_validator, after_validator = Validator(revision), Validator()
     plans = []
     for name in sorted(set(before_envs) | set(after_envs)):
-        before = _side(before_validator, before_envs.get(name))
-        after = _side(after_validator, after_envs.get(name))
+        before = _side(before_validator, before_envs.get(name), revision.read_template)
+        after = _side(after_validator, after_envs.get(name), None)
         keys = sorted(set(before.fields) | set(after.fields))
         changes = [
             (key, before.fields.get(key, ABSENT), after.fields.get(key, ABSENT))

@@ -146,6 +146,10 @@ def _dotenv(value: Any, set_name: str | None = None, field: str | None = None) -
         ) from None
 
 
+def builtin_source(name: str) -> str:
+    return resources.files("smtp_gitops.templates").joinpath(f"{name}.j2").read_text()
+
+
 class _TemplateLoader:
     """Built-in templates by name; user templates (and what they include) by path, each
     checked by ``template_files`` (relative, inside the repository, a regular file, capped)."""
@@ -155,7 +159,7 @@ class _TemplateLoader:
 
     def source(self, name: str) -> str:
         if name in BUILTIN_TEMPLATES:
-            return resources.files("smtp_gitops.templates").joinpath(f"{name}.j2").read_text()
+            return builtin_source(name)
         if not os.path.lexists(name):
             raise TemplateRefused(
                 f"template {name!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) nor a file"
