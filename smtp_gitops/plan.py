@@ -20,6 +20,7 @@ from smtp_gitops.loader import MAX_FILE_BYTES
 from smtp_gitops.model import SecretFromEnv, SmtpSettingsFile
 from smtp_gitops.render import BUILTIN_TEMPLATES, builtin_source, portal_set, template_context
 from smtp_gitops.template_files import MAX_TEMPLATE_BYTES, TemplateRefused, read_template_bytes
+from smtp_gitops.untrusted_text import markdown_code, markdown_text, printable
 from smtp_gitops.validator import UnreadableFile, Validator
 
 ABSENT = "—"
@@ -260,11 +261,11 @@ def _state(side: Side, where: str) -> str | None:
     return None
 
 
-def _effective_line(plan: EnvironmentPlan, code: str = "") -> str:
+def _effective_line(plan: EnvironmentPlan, show_name: Callable[[str], str]) -> str:
     before, after = plan.before.effective, plan.after.effective
 
     def show(name: str | None) -> str:
-        return f"{code}{name}{code}" if name else "none"
+        return show_name(name) if name else "none"
 
     if before == after or not plan.before.exists:
         return f"effective set: {show(after)}"
@@ -273,56 +274,58 @@ def _effective_line(plan: EnvironmentPlan, code: str = "") -> str:
     return f"effective set: {show(before)} → {show(after)}"
 
 
-def _status(plan: EnvironmentPlan, ref: str) -> list[str]:
+def _status(plan: EnvironmentPlan, shown_ref: str) -> list[str]:
     notes = []
     if not plan.before.exists:
         notes.append("new environment")
     elif not plan.after.exists:
         notes.append("environment removed")
-    for side, where in ((plan.before, f"at {ref}"), (plan.after, "in the work tree")):
+    for side, where in ((plan.before, f"at {shown_ref}"), (plan.after, "in the work tree")):
         state = _state(side, where)
         if state and side.exists:
             notes.append(state + ": run `smtp-gitops validate`")
     return notes
 
 
+# Names and values come from the pull request (and folder names from anyone who can push):
+# every one is shown through `untrusted_text`, never as it is.
+
+
 def format_text(plans: list[EnvironmentPlan], ref: str) -> str:
-    lines = [f"plan: {ref} → work tree"]
-    unchanged = [p.name for p in plans if not p.changed]
+    lines = [f"plan: {printable(ref)} → work tree"]
+    unchanged = [printable(p.name) for p in plans if not p.changed]
     for plan in plans:
         if not plan.changed:
             continue
-        lines.append(f"{plan.name}: {_effective_line(plan)}")
-        lines.extend(f"  ! {note}" for note in _status(plan, ref))
+        lines.append(f"{printable(plan.name)}: {_effective_line(plan, printable)}")
+        lines.extend(f"  ! {note}" for note in _status(plan, printable(ref)))
         for key, before, after in plan.changes:
             mark = "+" if before == ABSENT else "-" if after == ABSENT else "~"
-            lines.append(f"  {mark} {key}: {before} → {after}")
+            lines.append(f"  {mark} {printable(key)}: {printable(before)} → {printable(after)}")
     if unchanged:
         lines.append(f"no changes: {', '.join(unchanged)}")
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def format_markdown(plans: list[EnvironmentPlan], ref: str) -> str:
-    lines = [f"## smtp-gitops plan: `{ref}` → this change", ""]
+    lines = [f"## smtp-gitops plan: {markdown_code(ref)} → this change", ""]
     unchanged = [p.name for p in plans if not p.changed]
     for plan in plans:
         if not plan.changed:
             continue
-        lines += [f"### `{plan.name}`", "", "E" + _effective_line(plan, "`")[1:], ""]
-        lines += [f"> {note}" for note in _status(plan, ref)]
+        effective = _effective_line(plan, markdown_code)
+        lines += [f"### {markdown_code(plan.name)}", "", "E" + effective[1:], ""]
+        lines += [f"> {note}" for note in _status(plan, markdown_text(ref))]
         if plan.changes:
             lines += ["| field | before | after |", "|---|---|---|"]
             lines += [
-                f"| `{_md(key)}` | {_md(before)} | {_md(after)} |"
+                f"| {markdown_code(key, in_table=True)} | {markdown_text(before)} "
+                f"| {markdown_text(after)} |"
                 for key, before, after in plan.changes
             ]
         lines.append("")
     if unchanged:
-        lines.append("No changes: " + ", ".join(f"`{name}`" for name in unchanged))
+        lines.append("No changes: " + ", ".join(markdown_code(name) for name in unchanged))
     if not plans:
         lines.append("No environments found.")
     return "\n".join(lines).rstrip("\n") + "\n"
