@@ -125,7 +125,9 @@ def render(
         redact = True
         click.echo("note: secrets redacted on a terminal; use --out FILE or a pipe", err=True)
     try:
-        text = render_settings(loaded.settings, redact=redact, template=template)
+        text = render_settings(
+            loaded.settings, redact=redact, template=template, repository=loaded.repository
+        )
         if out is not None:
             write_atomic(out, text.encode("utf-8"))
     except (RenderError, SecretError) as error:

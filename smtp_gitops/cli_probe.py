@@ -38,7 +38,7 @@ def check_connection(
 ) -> None:
     """Probe a set's SMTP server live: connect, EHLO, STARTTLS/TLS, AUTH. Never sends mail."""
     from smtp_gitops.model import SecretFromEnv, SecretFromFile
-    from smtp_gitops.probe import ProbeFailed, Target, probe
+    from smtp_gitops.probe import ProbeFailed, Target, probe, sent_secrets
     from smtp_gitops.secrets import SecretError, resolve, scrub
 
     settings = load_or_exit(ctx, environment, root, quiet=quiet).settings
@@ -59,6 +59,7 @@ def check_connection(
         except SecretError as error:
             fail(ctx, str(error), EXIT_FAILED)
     target = Target(chosen.networkHost, chosen.port, chosen.enableSsl, chosen.username, password)
+    secrets = sent_secrets(chosen.username or "", password) if password else []
     click.echo(
         f"{environment}: set {chosen.name!r} at {target.host}:{target.port} ({target.security})"
     )
@@ -68,12 +69,12 @@ def check_connection(
         line = (
             f"  {step:<9} {detail + ' ' if detail else ''}... {outcome} ({seconds * 1000:.0f} ms)"
         )
-        click.echo(scrub(line, [password]))
+        click.echo(scrub(line, secrets))
 
     try:
         probe(target, report, timeout=timeout, cafile=cafile)
     except ProbeFailed as error:
-        fail(ctx, scrub(str(error), [password]), EXIT_FAILED)
+        fail(ctx, scrub(str(error), secrets), EXIT_FAILED)
     click.echo(
         "ok: the server accepted the connection"
         + ("" if password is None else " and the credentials")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 import ssl
@@ -67,6 +68,17 @@ def _reason(error: BaseException, target: Target, timeout: float) -> str:
     if isinstance(error, OSError):
         return f"{target.host}:{target.port}: {error.strerror or error}"
     return f"{type(error).__name__}: {error}"
+
+
+def sent_secrets(username: str, password: str) -> list[str]:
+    """Every form in which AUTH sends the password, so that what a server quotes back can be
+    scrubbed: the value itself, AUTH PLAIN's base64 of ``\\0user\\0password`` and AUTH
+    LOGIN's base64 of the password alone (its base64 of the username is no secret)."""
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+    return [password, b64(f"\0{username}\0{password}"), b64(password)]
 
 
 def _authenticate(client: smtplib.SMTP, username: str, password: str) -> None:

@@ -11,8 +11,11 @@ from importlib import resources
 from typing import Any
 
 from smtp_gitops.diagnostics import Diagnostic, Severity
+from smtp_gitops.discovery import repository_of, repository_root
+from smtp_gitops.dotenv_quote import UnquotableValue, quote
 from smtp_gitops.model import SmtpSettingsFile
 from smtp_gitops.secrets import set_passwords
+from smtp_gitops.template_files import TemplateRefused, read_template
 
 BUILTIN_TEMPLATES = ("portal-json", "dotenv")
 SETTINGS_NAMES = ("smtp.yaml", "smtp.yml")
@@ -40,6 +43,11 @@ class Loaded:
     path: str
     settings: SmtpSettingsFile
     warnings: list[Diagnostic]
+
+    @property
+    def repository(self) -> str:
+        """Where the settings' user templates must live."""
+        return repository_of(self.path)
 
 
 def settings_path(environment: str, root: str = "environments") -> str:
@@ -117,35 +125,65 @@ def _tojson(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def _dotenv(value: Any) -> str:
+def _dotenv(value: Any, set_name: str | None = None, field: str | None = None) -> str:
+    """``value`` quoted for a .env file; ``set_name`` and ``field`` name it in a refusal."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
-    if text and all(c.isalnum() or c in "@._-+/:," for c in text):
-        return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("$", "\\$")
-    return '"' + escaped.replace("\n", "\\n") + '"'
+    try:
+        return quote(str(value))
+    except UnquotableValue as error:
+        import jinja2
+
+        what = " ".join(
+            part
+            for part in (f"set {set_name!r}" if set_name else "", f"field {field}" if field else "")
+            if part
+        )
+        raise jinja2.TemplateRuntimeError(
+            f"dotenv: the value of {what or 'a field'} cannot be written: {error}"
+        ) from None
 
 
-def _environment(template: str) -> tuple[Any, str]:
-    import jinja2
+def builtin_source(name: str) -> str:
+    return resources.files("smtp_gitops.templates").joinpath(f"{name}.j2").read_text()
 
-    if template in BUILTIN_TEMPLATES:
-        source = resources.files("smtp_gitops.templates").joinpath(f"{template}.j2").read_text()
-        name = f"{template}.j2"
-        loader: jinja2.BaseLoader = jinja2.DictLoader({name: source})
-    else:
-        if not os.path.isfile(template):
-            raise RenderError(
-                f"template {template!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) "
-                "nor a file"
+
+class _TemplateLoader:
+    """Built-in templates by name; user templates (and what they include) by path, each
+    checked by ``template_files`` (relative, inside the repository, a regular file, capped)."""
+
+    def __init__(self, repository: str) -> None:
+        self.repository = repository
+
+    def source(self, name: str) -> str:
+        if name in BUILTIN_TEMPLATES:
+            return builtin_source(name)
+        if not os.path.lexists(name):
+            raise TemplateRefused(
+                f"template {name!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) nor a file"
             )
-        folder, name = os.path.split(os.path.abspath(template))
-        loader = jinja2.FileSystemLoader(folder)
-    env = jinja2.Environment(
-        loader=loader,
+        return read_template(name, self.repository)
+
+
+def _environment(repository: str) -> Any:
+    import jinja2
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    templates = _TemplateLoader(repository)
+
+    class Loader(jinja2.BaseLoader):
+        def get_source(
+            self, environment: jinja2.Environment, template: str
+        ) -> tuple[str, str, Any]:
+            # The name doubles as the file name, so errors point into the right template.
+            return templates.source(template), template, lambda: False
+
+    # The sandbox refuses attribute access that leads out of the data (``__globals__``, ...)
+    # and, being immutable, any call that would change it.
+    env = ImmutableSandboxedEnvironment(
+        loader=Loader(),
         undefined=jinja2.StrictUndefined,
         autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml")),
         keep_trailing_newline=True,
@@ -153,7 +191,21 @@ def _environment(template: str) -> tuple[Any, str]:
     env.filters["tojson"] = _tojson
     env.filters["dotenv"] = _dotenv
     env.filters["portal_set"] = portal_set
-    return env, name
+    return env
+
+
+def _template_line(error: BaseException, name: str) -> int | None:
+    """The line of template ``name`` being rendered when ``error`` was raised.
+
+    Jinja2 rewrites tracebacks so that template frames carry the template's file name and line.
+    """
+    line = getattr(error, "lineno", None)
+    trace = error.__traceback__
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == name:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
 
 
 def render_settings(
@@ -162,16 +214,23 @@ def render_settings(
     redact: bool = False,
     template: str | None = None,
     environ: Mapping[str, str] | None = None,
+    repository: str | None = None,
 ) -> str:
-    """The runtime config, byte for byte the same for the same settings and secrets."""
+    """The runtime config, byte for byte the same for the same settings and secrets.
+
+    A user template must lie inside ``repository`` (default: the working directory's).
+    """
     import jinja2
 
     passwords = set_passwords(settings, redact=redact, environ=environ)
-    env, name = _environment(template or settings.spec.render.template)
+    name = template or settings.spec.render.template
+    env = _environment(repository or repository_root(os.getcwd()))
     try:
         text: str = env.get_template(name).render(template_context(settings, passwords))
+    except TemplateRefused as error:
+        raise RenderError(str(error)) from None
     except jinja2.TemplateError as error:
-        line = getattr(error, "lineno", None)
+        line = _template_line(error, name)
         where = f" (line {line})" if line else ""
         raise RenderError(f"template {name}{where}: {error.message}") from None
     return text if text.endswith("\n") else text + "\n"

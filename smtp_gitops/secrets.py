@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
+from smtp_gitops.bounded import UnsafeFile, read_regular_file
 from smtp_gitops.model import SecretFromEnv, SecretFromFile, SmtpSettingsFile
 
 REDACTED = "***"
+MAX_SECRET_FILE_BYTES = 64 * 1024  # far above any password or key, far below a runaway read
 
 
 class SecretError(Exception):
@@ -25,8 +27,13 @@ def resolve(
             raise SecretError(f"environment variable {reference.fromEnv} is empty ({purpose})")
         return value
     try:
-        with open(reference.fromFile, encoding="utf-8") as handle:
-            value = handle.read().rstrip("\r\n")
+        value = (
+            read_regular_file(reference.fromFile, MAX_SECRET_FILE_BYTES)
+            .decode("utf-8")
+            .rstrip("\r\n")
+        )
+    except UnsafeFile as error:
+        raise SecretError(f"secret file {error} ({purpose})") from None
     except OSError as error:
         raise SecretError(
             f"cannot read secret file {reference.fromFile}: {error.strerror or error} ({purpose})"
@@ -66,7 +73,8 @@ def set_passwords(
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with every known secret value replaced by ``***`` (for error messages)."""
-    for secret in secrets:
-        if secret and secret != REDACTED:
+    # Longest first, so that a secret holding another is replaced whole.
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        if secret != REDACTED:
             text = text.replace(secret, REDACTED)
     return text

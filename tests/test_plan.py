@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -130,3 +131,38 @@ def test_outside_a_git_repository_is_a_usage_error(
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     code, out = plan(capsys)
     assert code == 2 and "not inside a git work tree" in out
+
+
+def test_a_change_to_a_template_alone_shows(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = repo / "templates" / "portal.ini.j2"
+    template.parent.mkdir()
+    template.write_text("host={{ effective.networkHost }}\n")
+    edit(
+        repo / "environments" / "prod" / "smtp.yaml",
+        "template: portal-json",
+        "template: templates/portal.ini.j2",
+    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "own template")
+    assert "no changes: dev, prod, staging" in plan(capsys)[1]
+    before = template.read_bytes()
+    template.write_text("server={{ effective.networkHost }}\n")
+    _, out = plan(capsys)
+    old, new = (hashlib.sha256(data).hexdigest()[:12] for data in (before, template.read_bytes()))
+    assert (
+        f"prod: effective set: primary\n  ~ render.templateDigest: sha256:{old} → sha256:{new}\n"
+        in out
+    )
+    assert "no changes: dev, staging" in out
+
+
+def test_a_template_outside_the_repository_is_not_read(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(
+        repo / "environments" / "prod" / "smtp.yaml",
+        "template: portal-json",
+        "template: /proc/self/environ",
+    )
+    _, out = plan(capsys)
+    assert "~ render.templateDigest: sha256:" in out and " → unreadable\n" in out
