@@ -140,7 +140,12 @@ def render(
 
 @cli.command("schema")
 @click.option(
-    "--version", "schema_version", default="v1", show_default=True, type=click.Choice(["v1"])
+    "--version",
+    "schema_version",
+    default="v1",
+    show_default=True,
+    type=click.Choice(["v1", "v2"]),
+    help="Settings file format.",
 )
 def schema_command(schema_version: str) -> None:
     """Print the JSON Schema of the settings file."""

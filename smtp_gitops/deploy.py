@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from smtp_gitops.files import write_atomic
-from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.model import Settings
 from smtp_gitops.render import config_sha256, render_settings
 from smtp_gitops.secrets import REDACTED, SecretError, scrub, set_passwords
 from smtp_gitops.webhook import (
@@ -58,7 +58,7 @@ def _read(path: str) -> bytes | None:
 
 
 def deploy(
-    settings: SmtpSettingsFile,
+    settings: Settings,
     options: DeployOptions,
     echo: Callable[[str], None],
     environ: Mapping[str, str] | None = None,

@@ -11,7 +11,7 @@ from typing import Any
 from smtp_gitops.diagnostics import Severity
 from smtp_gitops.discovery import SETTINGS_NAMES
 from smtp_gitops.layering import BASE_ENVIRONMENT
-from smtp_gitops.model import SecretFromEnv, SmtpSettingsFile
+from smtp_gitops.model import SecretFromEnv, Settings
 from smtp_gitops.render import portal_set, template_context
 from smtp_gitops.validator import UnreadableFile, Validator
 
@@ -104,7 +104,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def flatten(settings: SmtpSettingsFile) -> dict[str, str]:
+def flatten(settings: Settings) -> dict[str, str]:
     """The rendered portal config as ``field -> value``, sets keyed by name (not position)."""
     references = {s.name: _reference(s.password) for s in settings.spec.sets}
     context = template_context(settings, references)

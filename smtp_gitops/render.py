@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from smtp_gitops.diagnostics import Diagnostic, Severity
-from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.model import Settings
 from smtp_gitops.secrets import set_passwords
 
 BUILTIN_TEMPLATES = ("portal-json", "dotenv")
@@ -38,7 +38,7 @@ class Loaded:
     """A validated environment: its settings and the warnings found on the way."""
 
     path: str
-    settings: SmtpSettingsFile
+    settings: Settings
     warnings: list[Diagnostic]
 
 
@@ -78,9 +78,7 @@ def load_environment(environment: str, root: str = "environments") -> Loaded:
     return Loaded(path, checked.settings, checked.diagnostics)
 
 
-def template_context(
-    settings: SmtpSettingsFile, passwords: Mapping[str, str | None]
-) -> dict[str, Any]:
+def template_context(settings: Settings, passwords: Mapping[str, str | None]) -> dict[str, Any]:
     sets = []
     for smtp_set in settings.spec.sets:
         data = smtp_set.model_dump(mode="json", exclude={"password"})
@@ -157,7 +155,7 @@ def _environment(template: str) -> tuple[Any, str]:
 
 
 def render_settings(
-    settings: SmtpSettingsFile,
+    settings: Settings,
     *,
     redact: bool = False,
     template: str | None = None,

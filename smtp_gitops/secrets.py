@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
-from smtp_gitops.model import SecretFromEnv, SecretFromFile, SmtpSettingsFile
+from smtp_gitops.model import SecretFromEnv, SecretFromFile, Settings
 
 REDACTED = "***"
 
@@ -39,7 +39,7 @@ def resolve(
 
 
 def set_passwords(
-    settings: SmtpSettingsFile, *, redact: bool, environ: Mapping[str, str] | None = None
+    settings: Settings, *, redact: bool, environ: Mapping[str, str] | None = None
 ) -> dict[str, str | None]:
     """The password of every set by set name: resolved, or ``***`` when redacting.
 

@@ -55,7 +55,7 @@ CASES: list[tuple[str, str, str, int, int]] = [
     ("schema", VALID.replace("port: 587", "port: 70000"), "error", 11, 13),
     ("schema", VALID.replace("      networkHost: smtp.gmail.com\n", ""), "error", 8, 7),
     ("unknown-key", VALID.replace("enableSsl: true", "enableSSL: true"), "error", 12, 7),
-    ("api-version", VALID.replace("smtp-gitops/v1", "smtp-gitops/v2"), "error", 1, 13),
+    ("api-version", VALID.replace("smtp-gitops/v1", "smtp-gitops/v3"), "error", 1, 13),
     ("api-version", VALID.replace("kind: SmtpSettings\n", ""), "error", 1, 1),
     (
         "environment-mismatch",

@@ -13,7 +13,7 @@ RULE = rule(__doc__, "credentials-ignored", Severity.WARNING)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if not smtp_set.defaultCredentials:
             continue
         for field in ("username", "password"):

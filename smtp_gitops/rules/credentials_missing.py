@@ -13,7 +13,7 @@ RULE = rule(__doc__, "credentials-missing", Severity.ERROR)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if smtp_set.defaultCredentials:
             continue
         missing = [

@@ -28,7 +28,7 @@ def is_valid_email(address: str) -> bool:
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         base = ("spec", "sets", index)
         if smtp_set.username is not None and not is_valid_email(smtp_set.username):
             yield context.report(

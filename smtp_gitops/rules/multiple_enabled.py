@@ -14,7 +14,7 @@ RULE = rule(__doc__, "multiple-enabled", Severity.WARNING)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    enabled = [(i, s.name) for i, s in enumerate(context.settings.spec.sets) if s.enabled]
+    enabled = [(i, s.name) for i, s in enumerate(context.settings.sets()) if s.enabled]
     if len(enabled) < 2:
         return
     winner = enabled[0][1]

@@ -14,7 +14,7 @@ RULE = rule(__doc__, "no-enabled-set", Severity.ERROR)
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
     if context.settings.effective_set() is None:
-        count = len(context.settings.spec.sets)
+        count = len(context.settings.sets())
         yield context.report(
             RULE,
             ("spec", "sets"),

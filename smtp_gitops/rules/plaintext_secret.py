@@ -14,7 +14,7 @@ RULE = rule(__doc__, "plaintext-secret", Severity.ERROR)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if isinstance(smtp_set.password, str):
             variable = f"SMTP_{smtp_set.name.upper().replace('-', '_')}_PASSWORD"
             yield context.report(
