@@ -163,6 +163,10 @@ class SmtpSet(_Strict):
         return ("password",)
 
     @property
+    def password_path(self) -> tuple[str, ...]:
+        return ("password",)
+
+    @property
     def category(self) -> Category:
         return "general"
 
@@ -304,6 +308,10 @@ class SmtpSetV2(_Strict):
     @property
     def secret_label(self) -> str:
         return "OAuth client secret" if self.oauth2 is not None else "password"
+
+    @property
+    def password_path(self) -> tuple[str, ...]:
+        return ("auth", "password")
 
     @property
     def secret_path(self) -> tuple[str, ...]:

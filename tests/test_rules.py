@@ -8,7 +8,7 @@ import pytest
 
 from smtp_gitops.diagnostics import Diagnostic
 from smtp_gitops.rules import all_rules
-from tests.conftest import VALID, only
+from tests.conftest import VALID, VALID_V2, only
 
 Check = Callable[..., list[Diagnostic]]
 
@@ -134,6 +134,20 @@ CASES: list[tuple[str, str, str, int, int]] = [
         17,
         19,
     ),
+    (
+        "oauth2-incomplete",
+        VALID_V2.replace("          tenantId: 00000000-0000-0000-0000-000000000000\n", ""),
+        "error",
+        26,
+        21,
+    ),
+    (
+        "basic-auth-deprecated",
+        VALID_V2.replace("networkHost: smtp.example.com", "networkHost: smtp.office365.com"),
+        "warning",
+        16,
+        9,
+    ),
 ]
 
 
@@ -180,6 +194,8 @@ NOT_TRIGGERED: list[tuple[str, str]] = [
         with_set(redirectToReportEmails="true").replace("production: true", "production: false"),
     ),
     ("duplicate-report-email", VALID + "        - {email: ops@example.com, enabled: true}\n"),
+    ("oauth2-incomplete", VALID_V2),
+    ("basic-auth-deprecated", VALID_V2),
 ]
 
 

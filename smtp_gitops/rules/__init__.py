@@ -39,6 +39,8 @@ SEMANTIC_RULES = (
     "redirect_without_recipients",
     "redirect_in_production",
     "duplicate_report_email",
+    "oauth2_incomplete",
+    "basic_auth_deprecated",
 )
 
 Check = Callable[["SettingsContext"], Iterable["Diagnostic"]]
