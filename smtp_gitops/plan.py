@@ -11,7 +11,7 @@ from typing import Any
 from smtp_gitops.diagnostics import Severity
 from smtp_gitops.discovery import SETTINGS_NAMES
 from smtp_gitops.layering import BASE_ENVIRONMENT
-from smtp_gitops.model import SecretFromEnv, Settings
+from smtp_gitops.model import SecretFromEnv, Settings, SmtpSettingsFileV2
 from smtp_gitops.render import portal_set, template_context
 from smtp_gitops.validator import UnreadableFile, Validator
 
@@ -106,7 +106,7 @@ def _cell(value: Any) -> str:
 
 def flatten(settings: Settings) -> dict[str, str]:
     """The rendered portal config as ``field -> value``, sets keyed by name (not position)."""
-    references = {s.name: _reference(s.password) for s in settings.spec.sets}
+    references = {s.name: _reference(s.secret) for s in settings.sets()}
     context = template_context(settings, references)
     fields: dict[str, str] = {"production": _cell(settings.metadata.production)}
     for data in context["sets"]:
@@ -117,7 +117,10 @@ def flatten(settings: Settings) -> dict[str, str]:
             f"{r['Email']}{'' if r['Enabled'] else ' (disabled)'}" for r in emails
         )
         for key, value in portal.items():
-            fields[f"sets.{name}.{key}"] = _cell(value)
+            if isinstance(value, dict):  # v2 `OAuth2`: one row per field
+                fields.update({f"sets.{name}.{key}.{k}": _cell(v) for k, v in value.items()})
+            else:
+                fields[f"sets.{name}.{key}"] = _cell(value)
     render = settings.spec.render
     fields["render.template"] = render.template
     fields["render.output"] = _cell(render.output)
@@ -138,6 +141,8 @@ class Side:
     errors: int = 0
     effective: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    # v2: category -> the set used for it ("name", or "name (fallback)"); empty for v1
+    categories: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -150,11 +155,12 @@ class EnvironmentPlan:
     @property
     def changed(self) -> bool:
         before, after = self.before, self.after
-        return bool(self.changes) or (before.exists, before.errors, before.effective) != (
-            after.exists,
-            after.errors,
-            after.effective,
-        )
+        return bool(self.changes) or (
+            before.exists,
+            before.errors,
+            before.effective,
+            before.categories,
+        ) != (after.exists, after.errors, after.effective, after.categories)
 
 
 def _side(validator: Validator, path: str | None) -> Side:
@@ -168,7 +174,25 @@ def _side(validator: Validator, path: str | None) -> Side:
     if checked.settings is None or errors:
         return Side(exists=True, errors=max(errors, 1))
     effective = checked.settings.effective_set()
-    return Side(True, 0, effective.name if effective else None, flatten(checked.settings))
+    return Side(
+        True,
+        0,
+        effective.name if effective else None,
+        flatten(checked.settings),
+        category_sets(checked.settings),
+    )
+
+
+def category_sets(settings: Settings) -> dict[str, str]:
+    """For v2, the set each email category uses, marking a fallback to General."""
+    if not isinstance(settings, SmtpSettingsFileV2):
+        return {}
+    return {
+        category: "none"
+        if chosen is None
+        else chosen.name + (" (fallback)" if chosen.category != category else "")
+        for category, chosen in settings.effective_sets().items()
+    }
 
 
 def make_plan(ref: str, root: str = "environments") -> list[EnvironmentPlan]:
@@ -198,7 +222,27 @@ def _state(side: Side, where: str) -> str | None:
     return None
 
 
+def _category_line(plan: EnvironmentPlan, code: str = "") -> str:
+    """``effective sets: administration `a`, general `a`, notifications `b` → `c```."""
+
+    def show(value: str | None) -> str:
+        if value is None or value == "none":
+            return "none"
+        name, _, note = value.partition(" ")
+        return f"{code}{name}{code}" + (f" {note}" if note else "")
+
+    before, after = plan.before.categories, plan.after.categories
+    parts = []
+    for category, now in after.items() if after else before.items():
+        then = before.get(category) if plan.before.exists and before else now
+        shown = show(now) if then == now else f"{show(then)} → {show(now)}"
+        parts.append(f"{category} {shown}")
+    return "effective sets: " + ", ".join(parts)
+
+
 def _effective_line(plan: EnvironmentPlan, code: str = "") -> str:
+    if plan.after.categories or plan.before.categories:
+        return _category_line(plan, code)
     before, after = plan.before.effective, plan.after.effective
 
     def show(name: str | None) -> str:

@@ -11,7 +11,7 @@ from importlib import resources
 from typing import Any
 
 from smtp_gitops.diagnostics import Diagnostic, Severity
-from smtp_gitops.model import Settings
+from smtp_gitops.model import CATEGORIES, Settings, SmtpSetV2
 from smtp_gitops.secrets import set_passwords
 
 BUILTIN_TEMPLATES = ("portal-json", "dotenv")
@@ -78,23 +78,103 @@ def load_environment(environment: str, root: str = "environments") -> Loaded:
     return Loaded(path, checked.settings, checked.diagnostics)
 
 
+def _set_data_v2(smtp_set: SmtpSetV2, secret: str | None) -> dict[str, Any]:
+    """A v2 set for templates: YAML field names, ``auth`` flattened, provider defaults applied."""
+    data = smtp_set.model_dump(mode="json", exclude={"auth"})
+    oauth2 = smtp_set.oauth2
+    data["email"] = smtp_set.sender
+    data["authenticationMethod"] = "oauth2" if oauth2 is not None else "password"
+    data["password"] = None if oauth2 is not None else secret
+    data["oauth2"] = (
+        None
+        if oauth2 is None
+        else {
+            "provider": oauth2.provider,
+            "tenantId": oauth2.tenantId,
+            "clientId": oauth2.clientId,
+            "clientSecret": secret,
+            "tokenUrl": oauth2.token_endpoint(),
+            "scope": oauth2.token_scope(),
+        }
+    )
+    return data
+
+
 def template_context(settings: Settings, passwords: Mapping[str, str | None]) -> dict[str, Any]:
+    """What templates see. ``passwords`` holds each set's one secret (a v2 OAuth set's is its
+    client secret), resolved, redacted or as a reference (``plan``)."""
     sets = []
-    for smtp_set in settings.spec.sets:
-        data = smtp_set.model_dump(mode="json", exclude={"password"})
-        data["password"] = passwords.get(smtp_set.name)
+    by_name: dict[str, dict[str, Any]] = {}
+    for smtp_set in settings.sets():
+        if isinstance(smtp_set, SmtpSetV2):
+            data = _set_data_v2(smtp_set, passwords.get(smtp_set.name))
+        else:
+            data = smtp_set.model_dump(mode="json", exclude={"password"})
+            data["password"] = passwords.get(smtp_set.name)
         sets.append(data)
-    effective = next((s for s in sets if s["enabled"]), None)
+        by_name.setdefault(smtp_set.name, data)
+    effective_sets = {
+        category: None if chosen is None else by_name[chosen.name]
+        for category, chosen in settings.effective_sets().items()
+    }
     return {
+        "api_version": settings.apiVersion,
         "environment": settings.metadata.environment,
         "production": settings.metadata.production,
-        "effective": effective,
+        "effective": effective_sets["general"],
+        "effective_sets": effective_sets,
+        "categories": CATEGORIES,
         "sets": sets,
     }
 
 
+def _portal_name(value: str) -> str:
+    return "OAuth2" if value == "oauth2" else value[:1].upper() + value[1:]
+
+
+def _portal_set_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    oauth2 = data["oauth2"]
+    return {
+        "Name": data["name"],
+        "Enabled": data["enabled"],
+        "Category": _portal_name(data["category"]),
+        "NetworkHost": data["networkHost"],
+        "Port": data["port"],
+        "EnableSsl": data["enableSsl"],
+        "Username": data["username"],
+        "Email": data["email"],
+        "AuthenticationMethod": _portal_name(data["authenticationMethod"]),
+        "Password": data["password"],
+        "OAuth2": None
+        if oauth2 is None
+        else {
+            "Provider": _portal_name(oauth2["provider"]),
+            "TenantId": oauth2["tenantId"],
+            "ClientId": oauth2["clientId"],
+            "ClientSecret": oauth2["clientSecret"],
+            "TokenUrl": oauth2["tokenUrl"],
+            "Scope": oauth2["scope"],
+        },
+        "DefaultCredentials": data["defaultCredentials"],
+        "RedirectToReportEmail": data["redirectToReportEmails"],
+        "ReportEmails": [
+            {"Email": r["email"], "Enabled": r["enabled"]} for r in data["reportEmails"]
+        ],
+    }
+
+
+def portal_effective_sets(effective_sets: Mapping[str, Any]) -> dict[str, Any]:
+    """The set used per category (after the fallback to General), in the portal's names."""
+    return {
+        _portal_name(category): None if data is None else portal_set(data)
+        for category, data in effective_sets.items()
+    }
+
+
 def portal_set(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A set in the portal's own field names."""
+    """A set in the portal's own field names (v2 sets also carry category, email and auth)."""
+    if "category" in data:
+        return _portal_set_v2(data)
     return {
         "Name": data["name"],
         "Enabled": data["enabled"],
@@ -151,6 +231,7 @@ def _environment(template: str) -> tuple[Any, str]:
     env.filters["tojson"] = _tojson
     env.filters["dotenv"] = _dotenv
     env.filters["portal_set"] = portal_set
+    env.filters["portal_effective_sets"] = portal_effective_sets
     return env, name
 
 
