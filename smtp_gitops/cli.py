@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 import click
 
-from smtp_gitops import __version__, cli_deploy, cli_init, cli_plan, cli_probe
+from smtp_gitops import __version__, cli_deploy, cli_init, cli_migrate, cli_plan, cli_probe
 from smtp_gitops.cli_common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -160,6 +160,7 @@ cli.add_command(cli_deploy.deploy)
 cli.add_command(cli_plan.plan)
 cli.add_command(cli_probe.check_connection)
 cli.add_command(cli_init.init)
+cli.add_command(cli_migrate.migrate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
