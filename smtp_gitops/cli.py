@@ -8,7 +8,15 @@ from collections.abc import Sequence
 
 import click
 
-from smtp_gitops import __version__, cli_deploy, cli_init, cli_plan, cli_probe, cli_status
+from smtp_gitops import (
+    __version__,
+    cli_deploy,
+    cli_init,
+    cli_migrate,
+    cli_plan,
+    cli_probe,
+    cli_status,
+)
 from smtp_gitops.cli_common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -142,7 +150,12 @@ def render(
 
 @cli.command("schema")
 @click.option(
-    "--version", "schema_version", default="v1", show_default=True, type=click.Choice(["v1"])
+    "--version",
+    "schema_version",
+    default="v1",
+    show_default=True,
+    type=click.Choice(["v1", "v2"]),
+    help="Settings file format.",
 )
 def schema_command(schema_version: str) -> None:
     """Print the JSON Schema of the settings file."""
@@ -158,6 +171,7 @@ cli.add_command(cli_plan.plan)
 cli.add_command(cli_probe.check_connection)
 cli.add_command(cli_init.init)
 cli.add_command(cli_status.status)
+cli.add_command(cli_migrate.migrate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -76,7 +76,7 @@ def deploy(
         policy=DeployPolicy(tuple(allow_output), tuple(allow_target)),
     )
     try:
-        result = run_deploy(loaded.settings, options, click.echo)
+        result = run_deploy(loaded.settings, options, click.echo, repository=loaded.repository)
     except (DeployUsageError, SecretFormatError) as error:
         fail(ctx, str(error), EXIT_USAGE)
     except (RenderError, SecretError, LockTimeout) as error:

@@ -76,7 +76,7 @@ def status(
             refused = policy.problems(None, targets)
             if refused:
                 raise DeployUsageError("; ".join(refused))
-            results.append(environment_status(settings))
+            results.append(environment_status(settings, repository=loaded.repository))
         except InvalidSettings as error:
             print_diagnostics(error.diagnostics)
             click.echo(f"Error: {name}: {error}", err=True)

@@ -37,7 +37,7 @@ from smtp_gitops.deploy_state import (
 )
 from smtp_gitops.files import remove_stale_temp_files, write_atomic
 from smtp_gitops.interrupts import Interrupts
-from smtp_gitops.model import ReloadConfig, SmtpSettingsFile
+from smtp_gitops.model import ReloadConfig, Settings
 from smtp_gitops.policy import DeployPolicy
 from smtp_gitops.render import render_settings
 from smtp_gitops.secrets import REDACTED, scrub, set_passwords
@@ -125,11 +125,13 @@ def signing_key_for(reload: ReloadConfig, env: Mapping[str, str]) -> tuple[bytes
 
 
 def deploy(
-    settings: SmtpSettingsFile,
+    settings: Settings,
     options: DeployOptions,
     echo: Callable[[str], None],
     environ: Mapping[str, str] | None = None,
+    repository: str | None = None,
 ) -> DeployResult:
+    """``repository`` is where user templates must live (default: the working directory's)."""
     env = os.environ if environ is None else environ
     output = settings.spec.render.output
     if output is None:
@@ -141,12 +143,12 @@ def deploy(
         raise DeployUsageError("; ".join(refused))
 
     if options.dry_run:
-        text = render_settings(settings, redact=True, environ=env)
+        text = render_settings(settings, redact=True, environ=env, repository=repository)
         _print_dry_run(echo, text, output, targets)
         return DeployResult(EXIT_OK)
 
     key, secret = signing_key_for(reload, env) if reload else (None, None)
-    content = render_settings(settings, environ=env).encode("utf-8")
+    content = render_settings(settings, environ=env, repository=repository).encode("utf-8")
     secrets = [secret, *set_passwords(settings, redact=False, environ=env).values()]
     say: Callable[[str], None] = lambda line: echo(scrub(line, secrets))  # noqa: E731
     run = _Run(settings.metadata.environment, output, targets, reload, key, options, say)

@@ -17,7 +17,7 @@ from smtp_gitops.diagnostics import Severity
 from smtp_gitops.discovery import SETTINGS_NAMES, repository_of
 from smtp_gitops.layering import BASE_ENVIRONMENT
 from smtp_gitops.loader import MAX_FILE_BYTES
-from smtp_gitops.model import SecretFromEnv, SmtpSettingsFile
+from smtp_gitops.model import SecretFromEnv, Settings, SmtpSettingsFileV2
 from smtp_gitops.render import BUILTIN_TEMPLATES, builtin_source, portal_set, template_context
 from smtp_gitops.template_files import MAX_TEMPLATE_BYTES, TemplateRefused, read_template_bytes
 from smtp_gitops.untrusted_text import markdown_code, markdown_text, printable
@@ -159,9 +159,9 @@ def template_digest(template: str, read_template: Callable[[str], bytes]) -> str
     return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
 
 
-def flatten(settings: SmtpSettingsFile, read_template: Callable[[str], bytes]) -> dict[str, str]:
+def flatten(settings: Settings, read_template: Callable[[str], bytes]) -> dict[str, str]:
     """The rendered portal config as ``field -> value``, sets keyed by name (not position)."""
-    references = {s.name: _reference(s.password) for s in settings.spec.sets}
+    references = {s.name: _reference(s.secret) for s in settings.sets()}
     context = template_context(settings, references)
     fields: dict[str, str] = {"production": _cell(settings.metadata.production)}
     for data in context["sets"]:
@@ -172,7 +172,10 @@ def flatten(settings: SmtpSettingsFile, read_template: Callable[[str], bytes]) -
             f"{r['Email']}{'' if r['Enabled'] else ' (disabled)'}" for r in emails
         )
         for key, value in portal.items():
-            fields[f"sets.{name}.{key}"] = _cell(value)
+            if isinstance(value, dict):  # v2 `OAuth2`: one row per field
+                fields.update({f"sets.{name}.{key}.{k}": _cell(v) for k, v in value.items()})
+            else:
+                fields[f"sets.{name}.{key}"] = _cell(value)
     render = settings.spec.render
     fields["render.template"] = render.template
     fields["render.templateDigest"] = template_digest(render.template, read_template)
@@ -194,6 +197,8 @@ class Side:
     errors: int = 0
     effective: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    # v2: category -> the set used for it ("name", or "name (fallback)"); empty for v1
+    categories: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -206,11 +211,12 @@ class EnvironmentPlan:
     @property
     def changed(self) -> bool:
         before, after = self.before, self.after
-        return bool(self.changes) or (before.exists, before.errors, before.effective) != (
-            after.exists,
-            after.errors,
-            after.effective,
-        )
+        return bool(self.changes) or (
+            before.exists,
+            before.errors,
+            before.effective,
+            before.categories,
+        ) != (after.exists, after.errors, after.effective, after.categories)
 
 
 def _side(
@@ -230,7 +236,25 @@ def _side(
     if read_template is None:
         read_template = functools.partial(read_template_bytes, repository=repository_of(path))
     fields = flatten(checked.settings, read_template)
-    return Side(True, 0, effective.name if effective else None, fields)
+    return Side(
+        True,
+        0,
+        effective.name if effective else None,
+        fields,
+        category_sets(checked.settings),
+    )
+
+
+def category_sets(settings: Settings) -> dict[str, str]:
+    """For v2, the set each email category uses, marking a fallback to General."""
+    if not isinstance(settings, SmtpSettingsFileV2):
+        return {}
+    return {
+        category: "none"
+        if chosen is None
+        else chosen.name + (" (fallback)" if chosen.category != category else "")
+        for category, chosen in settings.effective_sets().items()
+    }
 
 
 def make_plan(ref: str, root: str = "environments") -> list[EnvironmentPlan]:
@@ -261,7 +285,28 @@ def _state(side: Side, where: str) -> str | None:
     return None
 
 
+def _category_line(plan: EnvironmentPlan, show_name: Callable[[str], str]) -> str:
+    """``effective sets: administration `a`, general `a`, notifications `b` → `c```."""
+
+    def show(value: str | None) -> str:
+        if value is None or value == "none":
+            return "none"
+        name, _, note = value.partition(" ")
+        return show_name(name) + (f" {note}" if note else "")
+
+    before, after = plan.before.categories, plan.after.categories
+    parts = []
+    for category, now in after.items() if after else before.items():
+        then = before.get(category) if plan.before.exists and before else now
+        shown = show(now) if then == now else f"{show(then)} → {show(now)}"
+        parts.append(f"{category} {shown}")
+    return "effective sets: " + ", ".join(parts)
+
+
 def _effective_line(plan: EnvironmentPlan, show_name: Callable[[str], str]) -> str:
+    if plan.after.categories or plan.before.categories:
+        removed = " (environment removed)" if not plan.after.exists else ""
+        return _category_line(plan, show_name) + removed
     before, after = plan.before.effective, plan.after.effective
 
     def show(name: str | None) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -13,7 +12,7 @@ from typing import Any
 from smtp_gitops.diagnostics import Diagnostic, Severity
 from smtp_gitops.discovery import repository_of, repository_root
 from smtp_gitops.dotenv_quote import UnquotableValue, quote
-from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.model import CATEGORIES, Settings, SmtpSetV2
 from smtp_gitops.secrets import set_passwords
 from smtp_gitops.template_files import TemplateRefused, read_template
 
@@ -41,7 +40,7 @@ class Loaded:
     """A validated environment: its settings and the warnings found on the way."""
 
     path: str
-    settings: SmtpSettingsFile
+    settings: Settings
     warnings: list[Diagnostic]
 
     @property
@@ -86,25 +85,103 @@ def load_environment(environment: str, root: str = "environments") -> Loaded:
     return Loaded(path, checked.settings, checked.diagnostics)
 
 
-def template_context(
-    settings: SmtpSettingsFile, passwords: Mapping[str, str | None]
-) -> dict[str, Any]:
+def _set_data_v2(smtp_set: SmtpSetV2, secret: str | None) -> dict[str, Any]:
+    """A v2 set for templates: YAML field names, ``auth`` flattened, provider defaults applied."""
+    data = smtp_set.model_dump(mode="json", exclude={"auth"})
+    oauth2 = smtp_set.oauth2
+    data["email"] = smtp_set.sender
+    data["authenticationMethod"] = "oauth2" if oauth2 is not None else "password"
+    data["password"] = None if oauth2 is not None else secret
+    data["oauth2"] = (
+        None
+        if oauth2 is None
+        else {
+            "provider": oauth2.provider,
+            "tenantId": oauth2.tenantId,
+            "clientId": oauth2.clientId,
+            "clientSecret": secret,
+            "tokenUrl": oauth2.token_endpoint(),
+            "scope": oauth2.token_scope(),
+        }
+    )
+    return data
+
+
+def template_context(settings: Settings, passwords: Mapping[str, str | None]) -> dict[str, Any]:
+    """What templates see. ``passwords`` holds each set's one secret (a v2 OAuth set's is its
+    client secret), resolved, redacted or as a reference (``plan``)."""
     sets = []
-    for smtp_set in settings.spec.sets:
-        data = smtp_set.model_dump(mode="json", exclude={"password"})
-        data["password"] = passwords.get(smtp_set.name)
+    by_name: dict[str, dict[str, Any]] = {}
+    for smtp_set in settings.sets():
+        if isinstance(smtp_set, SmtpSetV2):
+            data = _set_data_v2(smtp_set, passwords.get(smtp_set.name))
+        else:
+            data = smtp_set.model_dump(mode="json", exclude={"password"})
+            data["password"] = passwords.get(smtp_set.name)
         sets.append(data)
-    effective = next((s for s in sets if s["enabled"]), None)
+        by_name.setdefault(smtp_set.name, data)
+    effective_sets = {
+        category: None if chosen is None else by_name[chosen.name]
+        for category, chosen in settings.effective_sets().items()
+    }
     return {
+        "api_version": settings.apiVersion,
         "environment": settings.metadata.environment,
         "production": settings.metadata.production,
-        "effective": effective,
+        "effective": effective_sets["general"],
+        "effective_sets": effective_sets,
+        "categories": CATEGORIES,
         "sets": sets,
     }
 
 
+def _portal_name(value: str) -> str:
+    return "OAuth2" if value == "oauth2" else value[:1].upper() + value[1:]
+
+
+def _portal_set_v2(data: Mapping[str, Any]) -> dict[str, Any]:
+    oauth2 = data["oauth2"]
+    return {
+        "Name": data["name"],
+        "Enabled": data["enabled"],
+        "Category": _portal_name(data["category"]),
+        "NetworkHost": data["networkHost"],
+        "Port": data["port"],
+        "EnableSsl": data["enableSsl"],
+        "Username": data["username"],
+        "Email": data["email"],
+        "AuthenticationMethod": _portal_name(data["authenticationMethod"]),
+        "Password": data["password"],
+        "OAuth2": None
+        if oauth2 is None
+        else {
+            "Provider": _portal_name(oauth2["provider"]),
+            "TenantId": oauth2["tenantId"],
+            "ClientId": oauth2["clientId"],
+            "ClientSecret": oauth2["clientSecret"],
+            "TokenUrl": oauth2["tokenUrl"],
+            "Scope": oauth2["scope"],
+        },
+        "DefaultCredentials": data["defaultCredentials"],
+        "RedirectToReportEmail": data["redirectToReportEmails"],
+        "ReportEmails": [
+            {"Email": r["email"], "Enabled": r["enabled"]} for r in data["reportEmails"]
+        ],
+    }
+
+
+def portal_effective_sets(effective_sets: Mapping[str, Any]) -> dict[str, Any]:
+    """The set used per category (after the fallback to General), in the portal's names."""
+    return {
+        _portal_name(category): None if data is None else portal_set(data)
+        for category, data in effective_sets.items()
+    }
+
+
 def portal_set(data: Mapping[str, Any]) -> dict[str, Any]:
-    """A set in the portal's own field names."""
+    """A set in the portal's own field names (v2 sets also carry category, email and auth)."""
+    if "category" in data:
+        return _portal_set_v2(data)
     return {
         "Name": data["name"],
         "Enabled": data["enabled"],
@@ -191,6 +268,7 @@ def _environment(repository: str) -> Any:
     env.filters["tojson"] = _tojson
     env.filters["dotenv"] = _dotenv
     env.filters["portal_set"] = portal_set
+    env.filters["portal_effective_sets"] = portal_effective_sets
     return env
 
 
@@ -209,7 +287,7 @@ def _template_line(error: BaseException, name: str) -> int | None:
 
 
 def render_settings(
-    settings: SmtpSettingsFile,
+    settings: Settings,
     *,
     redact: bool = False,
     template: str | None = None,
@@ -234,7 +312,3 @@ def render_settings(
         where = f" (line {line})" if line else ""
         raise RenderError(f"template {name}{where}: {error.message}") from None
     return text if text.endswith("\n") else text + "\n"
-
-
-def config_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()

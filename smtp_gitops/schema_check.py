@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from smtp_gitops.diagnostics import Diagnostic
-from smtp_gitops.model import API_VERSION, KIND, SmtpSettingsFile
+from smtp_gitops.model import API_VERSION, API_VERSIONS, KIND, Settings, SmtpSettingsFile, model_for
 from smtp_gitops.rules import api_version, schema, unknown_key
 from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode, to_plain, walk
 
@@ -65,9 +65,9 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def known_keys(path: Path) -> list[str]:
+def known_keys(path: Path, root_model: type[BaseModel] = SmtpSettingsFile) -> list[str]:
     """The keys the schema allows in the mapping at ``path``."""
-    model: type[BaseModel] | None = SmtpSettingsFile
+    model: type[BaseModel] | None = root_model
     for part in path:
         if model is None:
             return []
@@ -112,32 +112,44 @@ def check_header(root: Node) -> tuple[list[Diagnostic], bool]:
         ], False
     diagnostics: list[Diagnostic] = []
     supported = True
-    for key, expected in (("apiVersion", API_VERSION), ("kind", KIND)):
+    for key, accepted in (("apiVersion", API_VERSIONS), ("kind", (KIND,))):
         entry = root.entries.get(key)
         if entry is None:
+            # Suggest v1 for a missing apiVersion: a file written without one was written for v1.
+            expected = API_VERSION if key == "apiVersion" else KIND
             diagnostics.append(
                 api_version.RULE.diagnostic(
                     root.mark, f"missing `{key}`", hint=f"add `{key}: {expected}` at the top"
                 )
             )
-        elif not (isinstance(entry.value, ScalarNode) and entry.value.value == expected):
+        elif not (isinstance(entry.value, ScalarNode) and entry.value.value in accepted):
             supported = False
+            reads = " or ".join(repr(value) for value in accepted)
             diagnostics.append(
                 api_version.RULE.diagnostic(
                     entry.value.mark,
-                    f"unsupported {key}; this version of smtp-gitops reads {expected!r}",
+                    f"unsupported {key}; this version of smtp-gitops reads {reads}",
                     end=entry.value.end,
                 )
             )
     return diagnostics, supported
 
 
-def check_schema(
-    root: Node, *, partial: bool = False
-) -> tuple[SmtpSettingsFile | None, list[Diagnostic]]:
-    """Validate against the model. ``partial`` (for ``base``) forgives missing required keys."""
+def declared_api_version(root: Node) -> object:
+    """The document's ``apiVersion`` value (None when absent or not a scalar)."""
+    if isinstance(root, MapNode):
+        entry = root.entries.get("apiVersion")
+        if entry is not None and isinstance(entry.value, ScalarNode):
+            return entry.value.value
+    return None
+
+
+def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None, list[Diagnostic]]:
+    """Validate against the model of the document's apiVersion. ``partial`` (for ``base``)
+    forgives missing required keys."""
+    model = model_for(declared_api_version(root))
     try:
-        return SmtpSettingsFile.model_validate(to_plain(root)), []
+        return model.model_validate(to_plain(root)), []
     except ValidationError as error:
         diagnostics: dict[tuple[Path, str], Diagnostic] = {}
         for item in error.errors(include_url=False, include_input=False):
@@ -160,7 +172,7 @@ def check_schema(
             if kind == "extra_forbidden":
                 key = str(path[-1])
                 parent_path = path[:-1]
-                known = known_keys(parent_path)
+                known = known_keys(parent_path, model)
                 suggestion = closest_key(key, known)
                 entry = list(walk(root, path))[-1][1]
                 mark = entry.key_mark if entry else node.mark
@@ -178,7 +190,7 @@ def check_schema(
             expected = _TYPE_WORDS.get(kind)
             message = f"expected {expected}, found {describe(node)}" if expected else item["msg"]
             hint = None
-            if path and path[-1] == "password":
+            if path and path[-1] in ("password", "clientSecret"):
                 hint = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
             diagnostics.setdefault(
                 (path, kind),

@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterable, Mapping
 
 from smtp_gitops.bounded import UnsafeFile, read_regular_file
-from smtp_gitops.model import SecretFromEnv, SecretFromFile, SmtpSettingsFile
+from smtp_gitops.model import SecretFromEnv, SecretFromFile, Settings
 
 REDACTED = "***"
 MAX_SECRET_FILE_BYTES = 64 * 1024  # far above any password or key, far below a runaway read
@@ -46,9 +46,10 @@ def resolve(
 
 
 def set_passwords(
-    settings: SmtpSettingsFile, *, redact: bool, environ: Mapping[str, str] | None = None
+    settings: Settings, *, redact: bool, environ: Mapping[str, str] | None = None
 ) -> dict[str, str | None]:
-    """The password of every set by set name: resolved, or ``***`` when redacting.
+    """The secret of every set by set name (its password, or in v2 its OAuth client secret;
+    a set has one): resolved, or ``***`` when redacting.
 
     Only enabled sets are resolved (a disabled set's password is rendered as null), so an
     environment needs just the secrets of the sets it can use. Redacting resolves nothing, so
@@ -57,8 +58,8 @@ def set_passwords(
     """
     env = os.environ if environ is None else environ
     passwords: dict[str, str | None] = {}
-    for smtp_set in settings.spec.sets:
-        password = smtp_set.password
+    for smtp_set in settings.sets():
+        password = smtp_set.secret
         if password is None or not smtp_set.enabled:
             passwords[smtp_set.name] = None
         elif redact:
@@ -67,7 +68,8 @@ def set_passwords(
             # Refused by the plaintext-secret rule before rendering; kept for library callers.
             passwords[smtp_set.name] = password
         else:
-            passwords[smtp_set.name] = resolve(password, f"password of set {smtp_set.name!r}", env)
+            purpose = f"{smtp_set.secret_label} of set {smtp_set.name!r}"
+            passwords[smtp_set.name] = resolve(password, purpose, env)
     return passwords
 
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from smtp_gitops.delivery import query_all
 from smtp_gitops.deploy import signing_key_for
 from smtp_gitops.deploy_state import SUCCEEDED, load_state
-from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.model import Settings
 from smtp_gitops.render import render_settings
 from smtp_gitops.webhook import config_digest
 
@@ -58,7 +58,9 @@ def short(digest: str | None) -> str:
 
 
 def environment_status(
-    settings: SmtpSettingsFile, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    repository: str | None = None,
 ) -> EnvironmentStatus:
     """Compare git, the state, the file and the nodes; changes nothing."""
     env = os.environ if environ is None else environ
@@ -66,7 +68,7 @@ def environment_status(
     assert output is not None, "callers pick environments that render to a file"
     reload = settings.spec.reload
     key = signing_key_for(reload, env)[0] if reload else None
-    desired = render_settings(settings, environ=env).encode("utf-8")
+    desired = render_settings(settings, environ=env, repository=repository).encode("utf-8")
     state = load_state(output)
     status = EnvironmentStatus(settings.metadata.environment, output)
     found = status.findings

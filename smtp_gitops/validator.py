@@ -12,11 +12,11 @@ from smtp_gitops.diagnostics import Diagnostic, Mark, Report
 from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
 from smtp_gitops.loader import LoadedFile, load_file, load_text
-from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.model import Settings
 from smtp_gitops.redaction import redact
-from smtp_gitops.rules import semantic_checks, unsafe_yaml
+from smtp_gitops.rules import api_version, semantic_checks, unsafe_yaml
 from smtp_gitops.rules.base import SettingsContext
-from smtp_gitops.schema_check import check_header, check_schema
+from smtp_gitops.schema_check import check_header, check_schema, declared_api_version
 from smtp_gitops.yamlnodes import MapNode, Node
 
 
@@ -29,7 +29,7 @@ class Checked:
     """One environment's result: its diagnostics and, when valid, the merged settings."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    settings: SmtpSettingsFile | None = None
+    settings: Settings | None = None
     root: Node | None = None
     files_read: list[str] = field(default_factory=list)
 
@@ -133,6 +133,10 @@ class Validator:
             result.diagnostics += base.diagnostics
             if not base.ok or base.root is None:
                 return result  # the base's own errors are reported; merging over it would mislead
+            mismatch = api_version_mismatch(base.root, base_path, root, path)
+            if mismatch is not None:
+                result.diagnostics.append(mismatch)
+                return result
             root = merge(base.root, root)
         settings, problems = check_schema(root)
         result.diagnostics += problems
@@ -142,6 +146,25 @@ class Validator:
                 result.diagnostics.extend(run(context))
             result.settings, result.root = settings, root
         return result
+
+
+def api_version_mismatch(
+    base: Node, base_path: str, overlay: Node, overlay_path: str
+) -> Diagnostic | None:
+    """A base and its environment written for different apiVersions cannot be merged: the
+    same keys mean different things (``password`` against ``auth``)."""
+    base_version, overlay_version = declared_api_version(base), declared_api_version(overlay)
+    if base_version is None or overlay_version is None or base_version == overlay_version:
+        return None
+    entry = overlay.entries.get("apiVersion") if isinstance(overlay, MapNode) else None
+    mark, end = (entry.value.mark, entry.value.end) if entry else (overlay.mark, overlay.end)
+    return api_version.RULE.diagnostic(
+        mark,
+        f"{overlay_path} says apiVersion {overlay_version!r} but its base {base_path} says "
+        f"{base_version!r}; a base and its environments must share one apiVersion",
+        hint="run `smtp-gitops migrate` on the base and its environments together",
+        end=end,
+    )
 
 
 def _check_base(root: Node) -> list[Diagnostic]:

@@ -96,11 +96,19 @@ def test_deploy_provides_every_secret_the_bundled_environments_read() -> None:
     needed = set()
     for settings in (REPO / "environments").glob("*/smtp.yaml"):
         spec = load(settings)["spec"]
-        needed |= {
-            s["password"]["fromEnv"] for s in spec["sets"] if "fromEnv" in s.get("password", {})
-        }
+        for smtp_set in spec["sets"]:
+            auth = smtp_set.get("auth", {})
+            # v1 `password`, v2 `auth.password` and `auth.oauth2.clientSecret`
+            for secret in (
+                smtp_set.get("password", {}),
+                auth.get("password", {}),
+                auth.get("oauth2", {}).get("clientSecret", {}),
+            ):
+                if "fromEnv" in secret:
+                    needed.add(secret["fromEnv"])
         if "reload" in spec:
             needed.add(spec["reload"]["secretFromEnv"])
+    assert "SMTP_PRIMARY_CLIENT_SECRET" in needed
     [job] = load(REPO / "examples" / "github-actions" / "deploy.yml")["jobs"].values()
     [deploy_step] = [
         step

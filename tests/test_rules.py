@@ -8,7 +8,7 @@ import pytest
 
 from smtp_gitops.diagnostics import Diagnostic
 from smtp_gitops.rules import all_rules
-from tests.conftest import VALID, only
+from tests.conftest import VALID, VALID_V2, only
 
 Check = Callable[..., list[Diagnostic]]
 
@@ -55,7 +55,7 @@ CASES: list[tuple[str, str, str, int, int]] = [
     ("schema", VALID.replace("port: 587", "port: 70000"), "error", 11, 13),
     ("schema", VALID.replace("      networkHost: smtp.gmail.com\n", ""), "error", 8, 7),
     ("unknown-key", VALID.replace("enableSsl: true", "enableSSL: true"), "error", 12, 7),
-    ("api-version", VALID.replace("smtp-gitops/v1", "smtp-gitops/v2"), "error", 1, 13),
+    ("api-version", VALID.replace("smtp-gitops/v1", "smtp-gitops/v3"), "error", 1, 13),
     ("api-version", VALID.replace("kind: SmtpSettings\n", ""), "error", 1, 1),
     (
         "environment-mismatch",
@@ -149,6 +149,20 @@ CASES: list[tuple[str, str, str, int, int]] = [
         19,
         9,
     ),
+    (
+        "oauth2-incomplete",
+        VALID_V2.replace("          tenantId: 00000000-0000-0000-0000-000000000000\n", ""),
+        "error",
+        26,
+        21,
+    ),
+    (
+        "basic-auth-deprecated",
+        VALID_V2.replace("networkHost: smtp.example.com", "networkHost: smtp.office365.com"),
+        "warning",
+        16,
+        9,
+    ),
 ]
 
 
@@ -206,6 +220,8 @@ NOT_TRIGGERED: list[tuple[str, str]] = [
         VALID + "  reload:\n    targets: [http://localhost:8787/r, https://p.example.com/r]"
         "\n    secretFromEnv: S\n",
     ),
+    ("oauth2-incomplete", VALID_V2),
+    ("basic-auth-deprecated", VALID_V2),
 ]
 
 

@@ -41,6 +41,8 @@ SEMANTIC_RULES = (
     "duplicate_report_email",
     "invalid_target",
     "insecure_target",
+    "oauth2_incomplete",
+    "basic_auth_deprecated",
 )
 
 Check = Callable[["SettingsContext"], Iterable["Diagnostic"]]
