@@ -14,7 +14,7 @@ from smtp_gitops.diagnostics import Diagnostic, Severity
 from smtp_gitops.discovery import repository_of, repository_root
 from smtp_gitops.dotenv_quote import UnquotableValue, quote
 from smtp_gitops.model import SmtpSettingsFile
-from smtp_gitops.secrets import set_passwords
+from smtp_gitops.secrets import scrub, set_passwords
 from smtp_gitops.template_files import TemplateRefused, read_template
 
 BUILTIN_TEMPLATES = ("portal-json", "dotenv")
@@ -229,10 +229,17 @@ def render_settings(
         text: str = env.get_template(name).render(template_context(settings, passwords))
     except TemplateRefused as error:
         raise RenderError(str(error)) from None
-    except jinja2.TemplateError as error:
+    except Exception as error:  # whatever goes wrong inside a template is the template's error
         line = _template_line(error, name)
         where = f" (line {line})" if line else ""
-        raise RenderError(f"template {name}{where}: {error.message}") from None
+        reason = (
+            error.message
+            if isinstance(error, jinja2.TemplateError)
+            else f"{type(error).__name__}: {error}"
+        )
+        # A message may quote a value the template used as a key or number: never a secret.
+        reason = scrub(reason or "", passwords.values())
+        raise RenderError(f"template {name}{where}: {reason}") from None
     return text if text.endswith("\n") else text + "\n"
 
 
