@@ -150,35 +150,30 @@ def builtin_source(name: str) -> str:
     return resources.files("smtp_gitops.templates").joinpath(f"{name}.j2").read_text()
 
 
-class _TemplateLoader:
-    """Built-in templates by name; user templates (and what they include) by path, each
-    checked by ``template_files`` (relative, inside the repository, a regular file, capped)."""
-
-    def __init__(self, repository: str) -> None:
-        self.repository = repository
-
-    def source(self, name: str) -> str:
-        if name in BUILTIN_TEMPLATES:
-            return builtin_source(name)
-        if not os.path.lexists(name):
-            raise TemplateRefused(
-                f"template {name!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) nor a file"
-            )
-        return read_template(name, self.repository)
+def template_source(name: str, repository: str) -> str:
+    """A built-in template by name, or a user template by path under the rules of
+    ``template_files`` (relative, inside ``repository``, a regular file, capped)."""
+    if name in BUILTIN_TEMPLATES:
+        return builtin_source(name)
+    if not os.path.lexists(name):
+        raise TemplateRefused(
+            f"template {name!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) nor a file"
+        )
+    return read_template(name, repository)
 
 
 def _environment(repository: str) -> Any:
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    templates = _TemplateLoader(repository)
-
     class Loader(jinja2.BaseLoader):
+        """Every template, included ones too, comes through ``template_source``."""
+
         def get_source(
             self, environment: jinja2.Environment, template: str
         ) -> tuple[str, str, Any]:
             # The name doubles as the file name, so errors point into the right template.
-            return templates.source(template), template, lambda: False
+            return template_source(template, repository), template, lambda: False
 
     # The sandbox refuses attribute access that leads out of the data (``__globals__``, ...)
     # and, being immutable, any call that would change it.
