@@ -13,7 +13,7 @@ from smtp_gitops.diagnostics import Diagnostic, Severity
 from smtp_gitops.discovery import repository_of, repository_root
 from smtp_gitops.dotenv_quote import UnquotableValue, quote
 from smtp_gitops.model import CATEGORIES, Settings, SmtpSetV2
-from smtp_gitops.secrets import set_passwords
+from smtp_gitops.secrets import scrub, set_passwords
 from smtp_gitops.template_files import TemplateRefused, read_template
 
 BUILTIN_TEMPLATES = ("portal-json", "dotenv")
@@ -227,35 +227,30 @@ def builtin_source(name: str) -> str:
     return resources.files("smtp_gitops.templates").joinpath(f"{name}.j2").read_text()
 
 
-class _TemplateLoader:
-    """Built-in templates by name; user templates (and what they include) by path, each
-    checked by ``template_files`` (relative, inside the repository, a regular file, capped)."""
-
-    def __init__(self, repository: str) -> None:
-        self.repository = repository
-
-    def source(self, name: str) -> str:
-        if name in BUILTIN_TEMPLATES:
-            return builtin_source(name)
-        if not os.path.lexists(name):
-            raise TemplateRefused(
-                f"template {name!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) nor a file"
-            )
-        return read_template(name, self.repository)
+def template_source(name: str, repository: str) -> str:
+    """A built-in template by name, or a user template by path under the rules of
+    ``template_files`` (relative, inside ``repository``, a regular file, capped)."""
+    if name in BUILTIN_TEMPLATES:
+        return builtin_source(name)
+    if not os.path.lexists(name):
+        raise TemplateRefused(
+            f"template {name!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) nor a file"
+        )
+    return read_template(name, repository)
 
 
 def _environment(repository: str) -> Any:
     import jinja2
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-    templates = _TemplateLoader(repository)
-
     class Loader(jinja2.BaseLoader):
+        """Every template, included ones too, comes through ``template_source``."""
+
         def get_source(
             self, environment: jinja2.Environment, template: str
         ) -> tuple[str, str, Any]:
             # The name doubles as the file name, so errors point into the right template.
-            return templates.source(template), template, lambda: False
+            return template_source(template, repository), template, lambda: False
 
     # The sandbox refuses attribute access that leads out of the data (``__globals__``, ...)
     # and, being immutable, any call that would change it.
@@ -307,8 +302,15 @@ def render_settings(
         text: str = env.get_template(name).render(template_context(settings, passwords))
     except TemplateRefused as error:
         raise RenderError(str(error)) from None
-    except jinja2.TemplateError as error:
+    except Exception as error:  # whatever goes wrong inside a template is the template's error
         line = _template_line(error, name)
         where = f" (line {line})" if line else ""
-        raise RenderError(f"template {name}{where}: {error.message}") from None
+        reason = (
+            error.message
+            if isinstance(error, jinja2.TemplateError)
+            else f"{type(error).__name__}: {error}"
+        )
+        # A message may quote a value the template used as a key or number: never a secret.
+        reason = scrub(reason or "", passwords.values())
+        raise RenderError(f"template {name}{where}: {reason}") from None
     return text if text.endswith("\n") else text + "\n"

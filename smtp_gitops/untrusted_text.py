@@ -15,8 +15,8 @@ import unicodedata
 # or paragraph separators: shown as escapes, never passed through.
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 _ZERO_WIDTH_SPACE = "\u200b"
-# Characters Markdown (GitHub flavour) gives a meaning to inside a line of text.
-_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*\[\]~|]")
+# Characters GitHub's Markdown gives a meaning to inside a line of text (`$` starts math).
+_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*\[\]~|$]")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 
 

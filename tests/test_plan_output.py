@@ -122,3 +122,4 @@ def test_everyday_values_are_unchanged() -> None:
     for value in ("smtp.gmail.com", "portal@example.com, ops@example.com (disabled)", "587"):
         assert markdown_text(value) == value
     assert markdown_text("env:SMTP_PRIMARY_PASSWORD") == "env:SMTP_PRIMARY_PASSWORD"
+    assert markdown_text("$x$ _y_") == "\\$x\\$ \\_y\\_"  # GitHub renders `$x$` as math

@@ -112,3 +112,18 @@ def test_a_template_inside_the_repository_renders_from_a_sub_folder_link(
     (repo / "alias.j2").symlink_to("templates/real.j2")
     with_template(repo, "alias.j2")
     assert run(capsys, "render", "prod") == (0, "env=prod\n")
+
+
+def test_any_template_failure_is_a_clear_error_without_secrets(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "secret-used-as-a-key")
+    with_template(repo, "portal-json")
+    (repo / "divide.j2").write_text("ok\n{{ effective.port / 0 }}\n")
+    (repo / "key.j2").write_text("{{ effective[effective.password] }}\n")
+    code, out = run(capsys, "render", "prod", "--template", "divide.j2")
+    assert code == 1 and "template divide.j2 (line 2): ZeroDivisionError: division by zero" in out
+    assert "Traceback" not in out
+    code, out = run(capsys, "render", "prod", "--template", "key.j2")
+    assert code == 1 and "template key.j2 (line 1): 'dict object' has no attribute '***'" in out
+    assert "secret-used-as-a-key" not in out
