@@ -230,3 +230,22 @@ def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None,
                 ),
             )
         return None, list(diagnostics.values())
+
+
+def api_version_mismatch(
+    base: Node, base_path: str, overlay: Node, overlay_path: str
+) -> Diagnostic | None:
+    """A base and its environment written for different apiVersions cannot be merged: the
+    same keys mean different things (``password`` against ``auth``)."""
+    base_version, overlay_version = declared_api_version(base), declared_api_version(overlay)
+    if base_version is None or overlay_version is None or base_version == overlay_version:
+        return None
+    entry = overlay.entries.get("apiVersion") if isinstance(overlay, MapNode) else None
+    mark, end = (entry.value.mark, entry.value.end) if entry else (overlay.mark, overlay.end)
+    return api_version.RULE.diagnostic(
+        mark,
+        f"{overlay_path} says apiVersion {overlay_version!r} but its base {base_path} says "
+        f"{base_version!r}; a base and its environments must share one apiVersion",
+        hint="run `smtp-gitops migrate` on the base and its environments together",
+        end=end,
+    )
