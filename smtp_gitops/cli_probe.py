@@ -82,6 +82,7 @@ def check_connection(
     )
     if chosen is None:
         fail(ctx, f"no set {set_name!r} in {environment} (sets: {', '.join(names)})", EXIT_USAGE)
+    # The set's one secret: its password, or an OAuth set's client secret.
     password: str | None = None
     secret = chosen.secret
     if not chosen.defaultCredentials and isinstance(secret, SecretFromEnv | SecretFromFile):

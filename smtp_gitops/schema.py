@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 SCHEMA_VERSIONS = ("v1", "v2")
-SCHEMA_ID = "https://smtp-gitops.dev/schema/smtp-settings.v1.schema.json"
 
 
 def schema_file_name(version: str) -> str:

@@ -11,7 +11,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from smtp_gitops.diagnostics import Diagnostic
-from smtp_gitops.model import API_VERSION, API_VERSIONS, KIND, Settings, SmtpSettingsFile, model_for
+from smtp_gitops.model import (
+    API_VERSION,
+    API_VERSION_V2,
+    API_VERSIONS,
+    KIND,
+    Settings,
+    SmtpSettingsFile,
+    model_for,
+)
 from smtp_gitops.rules import api_version, schema, unknown_key
 from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode, to_plain, walk
 
@@ -100,6 +108,26 @@ def _resolve(root: Node, loc: tuple[int | str, ...]) -> tuple[Path, Node]:
     return tuple(path), node
 
 
+V2_ONLY_SET_KEYS = ("auth", "category", "email")
+
+
+def _other_version_hint(key: str, parent: Path, model: type[BaseModel]) -> str | None:
+    """A set key that belongs to the other apiVersion: say so rather than guess a typo."""
+    if len(parent) != 3 or parent[:2] != ("spec", "sets"):
+        return None
+    if model is SmtpSettingsFile and key in V2_ONLY_SET_KEYS:
+        return (
+            f"`{key}` is part of apiVersion {API_VERSION_V2}; "
+            "`smtp-gitops migrate` moves this file (and its base) to v2"
+        )
+    if model is not SmtpSettingsFile and key == "password":
+        return (
+            f"in {API_VERSION_V2} the password goes under `auth:` (`auth: {{password: ...}}`); "
+            "`smtp-gitops migrate` rewrites v1 files"
+        )
+    return None
+
+
 def check_header(root: Node) -> tuple[list[Diagnostic], bool]:
     """``apiVersion``/``kind`` diagnostics, and whether the rest of the file is worth checking."""
     if not isinstance(root, MapNode):
@@ -181,9 +209,12 @@ def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None,
                     unknown_key.RULE.diagnostic(
                         mark,
                         f"unknown key `{key}` in {dotted(parent_path)}",
-                        hint=f"did you mean `{suggestion}`?"
-                        if suggestion
-                        else "known keys: " + ", ".join(known),
+                        hint=_other_version_hint(key, parent_path, model)
+                        or (
+                            f"did you mean `{suggestion}`?"
+                            if suggestion
+                            else "known keys: " + ", ".join(known)
+                        ),
                     ),
                 )
                 continue
@@ -199,3 +230,22 @@ def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None,
                 ),
             )
         return None, list(diagnostics.values())
+
+
+def api_version_mismatch(
+    base: Node, base_path: str, overlay: Node, overlay_path: str
+) -> Diagnostic | None:
+    """A base and its environment written for different apiVersions cannot be merged: the
+    same keys mean different things (``password`` against ``auth``)."""
+    base_version, overlay_version = declared_api_version(base), declared_api_version(overlay)
+    if base_version is None or overlay_version is None or base_version == overlay_version:
+        return None
+    entry = overlay.entries.get("apiVersion") if isinstance(overlay, MapNode) else None
+    mark, end = (entry.value.mark, entry.value.end) if entry else (overlay.mark, overlay.end)
+    return api_version.RULE.diagnostic(
+        mark,
+        f"{overlay_path} says apiVersion {overlay_version!r} but its base {base_path} says "
+        f"{base_version!r}; a base and its environments must share one apiVersion",
+        hint="run `smtp-gitops migrate` on the base and its environments together",
+        end=end,
+    )

@@ -14,9 +14,9 @@ from smtp_gitops.layering import BASE_ENVIRONMENT, merge
 from smtp_gitops.loader import LoadedFile, load_file, load_text
 from smtp_gitops.model import Settings
 from smtp_gitops.redaction import redact
-from smtp_gitops.rules import api_version, semantic_checks, unsafe_yaml
+from smtp_gitops.rules import semantic_checks, unsafe_yaml
 from smtp_gitops.rules.base import SettingsContext
-from smtp_gitops.schema_check import check_header, check_schema, declared_api_version
+from smtp_gitops.schema_check import api_version_mismatch, check_header, check_schema
 from smtp_gitops.yamlnodes import MapNode, Node
 
 
@@ -146,25 +146,6 @@ class Validator:
                 result.diagnostics.extend(run(context))
             result.settings, result.root = settings, root
         return result
-
-
-def api_version_mismatch(
-    base: Node, base_path: str, overlay: Node, overlay_path: str
-) -> Diagnostic | None:
-    """A base and its environment written for different apiVersions cannot be merged: the
-    same keys mean different things (``password`` against ``auth``)."""
-    base_version, overlay_version = declared_api_version(base), declared_api_version(overlay)
-    if base_version is None or overlay_version is None or base_version == overlay_version:
-        return None
-    entry = overlay.entries.get("apiVersion") if isinstance(overlay, MapNode) else None
-    mark, end = (entry.value.mark, entry.value.end) if entry else (overlay.mark, overlay.end)
-    return api_version.RULE.diagnostic(
-        mark,
-        f"{overlay_path} says apiVersion {overlay_version!r} but its base {base_path} says "
-        f"{base_version!r}; a base and its environments must share one apiVersion",
-        hint="run `smtp-gitops migrate` on the base and its environments together",
-        end=end,
-    )
 
 
 def _check_base(root: Node) -> list[Diagnostic]:

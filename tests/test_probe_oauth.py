@@ -238,3 +238,18 @@ def test_the_token_endpoint_certificate_is_verified(
     assert "Error: token request failed: cannot reach https://127.0.0.1:" in out
     assert "CERTIFICATE_VERIFY_FAILED" in out
     assert TokenEndpoint.requests == []  # the secret never left
+
+
+def test_a_silent_token_endpoint_times_out(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as silent, xoauth2_server(TOKEN) as (port, server):
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # the connection is queued, and nothing ever answers
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/token"
+        write_env(repo, "dev", settings(port, url))
+        code = main(["check-connection", "dev", "--timeout", "0.5"])
+        out = "".join(capsys.readouterr())
+    assert code == 1
+    assert f"Error: token request failed: no answer from {url} within 0.5 s" in out
+    assert server.responses == []

@@ -224,3 +224,20 @@ def test_new_rules_explain_themselves(capsys: pytest.CaptureFixture[str], rule: 
     out = capsys.readouterr().out
     assert out.startswith(rule)
     assert "v2" in out
+
+
+def test_a_v1_password_in_a_v2_file_points_at_auth(check: Check) -> None:
+    text = VALID_V2.replace(
+        "      auth:\n        password: {fromEnv: SMTP_PRIMARY_PASSWORD}\n",
+        "      password: {fromEnv: SMTP_PRIMARY_PASSWORD}\n",
+    )
+    [error] = only(check(text), "unknown-key")
+    assert (error.line, error.column) == (15, 7)
+    assert "`auth: {password: ...}`" in (error.hint or "")
+
+
+def test_v2_keys_in_a_v1_file_suggest_migrate(check: Check) -> None:
+    text = VALID.replace("      port: 587\n", "      port: 587\n      category: general\n")
+    [error] = only(check(text), "unknown-key")
+    assert "smtp-gitops/v2" in (error.hint or "")
+    assert "migrate" in (error.hint or "")
