@@ -16,7 +16,7 @@ import pytest
 
 from smtp_gitops.cli import main
 from smtp_gitops.receiver import verify
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 from tests.portal import SECRET, closed_port_url, digest_of, portal
 
 PASSWORD = "Pa55-known-secret-value"

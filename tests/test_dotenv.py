@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from smtp_gitops.cli import main
 from smtp_gitops.dotenv_quote import UnquotableValue, quote
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 HOSTILE = [
     "`touch MARKER`",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 
 def smtp_gitops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -21,7 +21,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from smtp_gitops import probe
 from smtp_gitops.cli import main
-from tests.conftest import write_env
+from tests.helpers import write_env
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from smtp_gitops.cli import main
 from smtp_gitops.diagnostics import Diagnostic, Mark, Report, Severity
 from smtp_gitops.reporters import github, sarif
 from smtp_gitops.rules import all_rules
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 
 def report_of(*diagnostics: Diagnostic) -> Report:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.cli import main
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 SECRET = "Sup3rS3cret"
 REFERENCE = "password: {fromEnv: SMTP_PRIMARY_PASSWORD}"
