@@ -85,7 +85,7 @@ def validate(
     if list_rules:
         ctx.exit(_list_rules())
     from smtp_gitops.discovery import discover
-    from smtp_gitops.reporters import renderer
+    from smtp_gitops.reporters import formatter
     from smtp_gitops.validator import validate_files
 
     found = discover(list(paths))
@@ -96,7 +96,7 @@ def validate(
     report, unreadable = validate_files(found.files)
     for problem in unreadable:
         click.echo(f"Error: cannot read {problem}", err=True)
-    output = renderer(output_format)(report, color=use_color(no_color))
+    output = formatter(output_format)(report, color=use_color(no_color))
     if quiet and output_format == "text":
         output = "".join(line + "\n" for line in output.splitlines()[:-1])
     click.echo(output, nl=False)

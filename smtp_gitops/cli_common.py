@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from smtp_gitops.diagnostics import Severity
+
 if TYPE_CHECKING:
     from smtp_gitops.diagnostics import Diagnostic
     from smtp_gitops.render import Loaded
@@ -19,19 +21,25 @@ def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
+def use_color_on_stderr() -> bool:
+    return "NO_COLOR" not in os.environ and sys.stderr.isatty()
+
+
 def fail(ctx: click.Context, message: str, code: int = EXIT_FAILED) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     ctx.exit(code)
 
 
 def print_diagnostics(diagnostics: list[Diagnostic], *, quiet: bool = False) -> None:
-    """Findings of the validation step of render/deploy, on stderr (stdout carries the config)."""
-    for d in sorted(diagnostics, key=lambda d: d.sort_key()):
-        if quiet and d.severity.value == "warning":
-            continue
-        click.echo(
-            f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.rule}: {d.message}", err=True
-        )
+    """Findings of the validation step of render/deploy, on stderr (stdout carries the config),
+    in the same text format as ``validate``'s."""
+    from smtp_gitops.reporters.text import format_diagnostics
+
+    shown = [d for d in diagnostics if not (quiet and d.severity is Severity.WARNING)]
+    text = format_diagnostics(
+        sorted(shown, key=lambda d: d.sort_key()), color=use_color_on_stderr()
+    )
+    click.echo(text, nl=False, err=True)
 
 
 def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool) -> Loaded:

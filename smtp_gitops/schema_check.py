@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -21,34 +22,14 @@ from smtp_gitops.model import (
     model_for,
 )
 from smtp_gitops.rules import api_version, schema, unknown_key
-from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode, to_plain, walk
-
-_TYPE_WORDS = {
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-    "dict_type": "a mapping",
-    "list_type": "a list",
-    "string_type": "a string",
-    "bool_type": "true or false",
-    "int_type": "an integer",
-    "float_type": "a number",
-}
-
-
-def describe(node: Node) -> str:
-    """The kind of a value, never the value itself (it may be a secret)."""
-    if isinstance(node, MapNode):
-        return "a mapping"
-    if isinstance(node, SeqNode):
-        return "a list"
-    value = node.value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    return "a string"
+from smtp_gitops.schema_messages import (
+    BOTH_REFERENCES_HINT,
+    SECRET_KEYS,
+    SECRET_REFERENCE_HINT,
+    describe,
+    plain_problem,
+)
+from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, to_plain, walk
 
 
 def dotted(path: Path) -> str:
@@ -172,9 +153,59 @@ def declared_api_version(root: Node) -> object:
     return None
 
 
-def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None, list[Diagnostic]]:
+def _new_set_outside_base(
+    root: Node, set_path: Path, base_sets: Sequence[str], missing: str
+) -> Diagnostic | None:
+    """A set that misses a required key because its name matches no base set (a typo such as
+    ``primay``): say that, rather than list what a whole new set would need."""
+    if len(set_path) != 3 or set_path[:2] != ("spec", "sets"):
+        return None
+    found = list(walk(root, (*set_path, "name")))
+    if len(found) != len(set_path) + 2:
+        return None
+    name_node = found[-1][0]
+    name = name_node.value if isinstance(name_node, ScalarNode) else None
+    if not isinstance(name, str) or name in base_sets:
+        return None
+    suggestion = closest_key(name, list(base_sets))
+    known = ", ".join(f"`{n}`" for n in base_sets) or "none"
+    return schema.RULE.diagnostic(
+        name_node.mark,
+        f"set `{name}` is not in the base, so it is a new set and needs `{missing}` "
+        "(and every other required key)",
+        hint=(f"did you mean `{suggestion}`? " if suggestion else "") + f"the base's sets: {known}",
+        end=name_node.end,
+    )
+
+
+def _unknown_key(root: Node, path: Path, node: Node, model: type[BaseModel]) -> Diagnostic:
+    key = str(path[-1])
+    parent_path = path[:-1]
+    entry = list(walk(root, path))[-1][1]
+    mark = entry.key_mark if entry else node.mark
+    parent = list(walk(root, parent_path))[-1][0]
+    if isinstance(parent, MapNode) and {"fromEnv", "fromFile"} <= parent.entries.keys():
+        return unknown_key.RULE.diagnostic(
+            mark,
+            f"{dotted(parent_path)}: both `fromEnv` and `fromFile`; only one is allowed",
+            hint=BOTH_REFERENCES_HINT,
+        )
+    known = known_keys(parent_path, model)
+    suggestion = closest_key(key, known)
+    return unknown_key.RULE.diagnostic(
+        mark,
+        f"unknown key `{key}` in {dotted(parent_path)}",
+        hint=_other_version_hint(key, parent_path, model)
+        or (f"did you mean `{suggestion}`?" if suggestion else "known keys: " + ", ".join(known)),
+    )
+
+
+def check_schema(
+    root: Node, *, partial: bool = False, base_sets: Sequence[str] | None = None
+) -> tuple[Settings | None, list[Diagnostic]]:
     """Validate against the model of the document's apiVersion. ``partial`` (for ``base``)
-    forgives missing required keys."""
+    forgives missing required keys; ``base_sets`` names the sets of the base ``root`` was
+    merged over, if there is one."""
     model = model_for(declared_api_version(root))
     try:
         return model.model_validate(to_plain(root)), []
@@ -189,44 +220,34 @@ def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None,
                     continue
                 parent, node = _resolve(root, loc[:-1])
                 key = str(loc[-1])
+                outside = (
+                    _new_set_outside_base(root, parent, base_sets, key)
+                    if base_sets is not None
+                    else None
+                )
+                if outside is not None:
+                    diagnostics.setdefault((parent, "not-in-base"), outside)
+                    continue
                 diagnostic = schema.RULE.diagnostic(
                     node.mark,
                     f"{dotted(parent)}: missing required key `{key}`",
+                    hint=SECRET_REFERENCE_HINT if SECRET_KEYS & set(map(str, parent)) else None,
                     end=node.end,
                 )
                 diagnostics.setdefault(((*parent, key), kind), diagnostic)
                 continue
             path, node = _resolve(root, loc)
             if kind == "extra_forbidden":
-                key = str(path[-1])
-                parent_path = path[:-1]
-                known = known_keys(parent_path, model)
-                suggestion = closest_key(key, known)
-                entry = list(walk(root, path))[-1][1]
-                mark = entry.key_mark if entry else node.mark
-                diagnostics.setdefault(
-                    (path, kind),
-                    unknown_key.RULE.diagnostic(
-                        mark,
-                        f"unknown key `{key}` in {dotted(parent_path)}",
-                        hint=_other_version_hint(key, parent_path, model)
-                        or (
-                            f"did you mean `{suggestion}`?"
-                            if suggestion
-                            else "known keys: " + ", ".join(known)
-                        ),
-                    ),
-                )
+                diagnostics.setdefault((path, kind), _unknown_key(root, path, node, model))
                 continue
-            expected = _TYPE_WORDS.get(kind)
-            message = f"expected {expected}, found {describe(node)}" if expected else item["msg"]
-            hint = None
-            if path and path[-1] in ("password", "clientSecret"):
-                hint = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
+            problem = plain_problem(kind, item.get("ctx", {}), path, node)
             diagnostics.setdefault(
                 (path, kind),
                 schema.RULE.diagnostic(
-                    node.mark, f"{dotted(path)}: {message}", hint=hint, end=node.end
+                    node.mark,
+                    f"{dotted(path)}: {problem.message}",
+                    hint=problem.hint,
+                    end=node.end,
                 ),
             )
         return None, list(diagnostics.values())

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from smtp_gitops.diagnostics import Diagnostic, Mark, Report
 from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
-from smtp_gitops.layering import BASE_ENVIRONMENT, merge
+from smtp_gitops.layering import BASE_ENVIRONMENT, merge, set_names
 from smtp_gitops.loader import LoadedFile, load_file, load_text
 from smtp_gitops.model import Settings
 from smtp_gitops.redaction import redact
@@ -126,6 +126,7 @@ class Validator:
             result.diagnostics += _check_base(loaded.root)
             return result
         root = loaded.root
+        base_sets: list[str] | None = None
         base_path = base_file_for(path, self._source.exists if self._source else os.path.isfile)
         if base_path is not None:
             base = self.load(base_path)
@@ -138,7 +139,8 @@ class Validator:
                 result.diagnostics.append(mismatch)
                 return result
             root = merge(base.root, root)
-        settings, problems = check_schema(root)
+            base_sets = set_names(base.root)
+        settings, problems = check_schema(root, base_sets=base_sets)
         result.diagnostics += problems
         if settings is not None and isinstance(root, MapNode):
             context = SettingsContext(settings, root, folder)

@@ -118,7 +118,7 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
 def test_tabs_are_a_syntax_error_with_a_hint(tmp_path: Path) -> None:
     write_env(tmp_path, "prod", VALID.replace("  production: true", "\tproduction: true"))
     found = refused(tmp_path, "yaml-syntax")
-    assert "tabs cannot indent YAML" in str(found["message"])
+    assert "YAML is indented with spaces only" in str(found["message"])
     assert found["line"] == 5
 
 

@@ -14,7 +14,7 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/smtp-gitops/smtp-gitops"
 
 
-def render(report: Report, *, color: bool) -> str:
+def format(report: Report, *, color: bool) -> str:
     rules = list(all_rules().values())
     index = {r.id: i for i, r in enumerate(rules)}
     results = []
