@@ -94,8 +94,8 @@ def validate(
     if found.problems and not found.files:
         ctx.exit(EXIT_USAGE)
     report, unreadable = validate_files(found.files)
-    for problem in unreadable:
-        click.echo(f"Error: cannot read {problem}", err=True)
+    for unreadable_file in unreadable:
+        click.echo(f"Error: cannot read {unreadable_file}", err=True)
     output = formatter(output_format)(report, color=use_color(no_color))
     if quiet and output_format == "text":
         output = "".join(line + "\n" for line in output.splitlines()[:-1])

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from smtp_gitops.diagnostics import Severity
+from smtp_gitops.layout import DEFAULT_ROOT
 
 if TYPE_CHECKING:
     from smtp_gitops.diagnostics import Diagnostic
@@ -69,7 +70,7 @@ def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool
 
 root_option = click.option(
     "--root",
-    default="environments",
+    default=DEFAULT_ROOT,
     show_default=True,
     type=click.Path(file_okay=False),
     help="Folder holding one sub-folder per environment.",

@@ -3,29 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING
 
 import click
 
+from smtp_gitops import layout
 from smtp_gitops.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_diagnostics, root_option
 from smtp_gitops.cli_deploy import allow_target_option
 
 if TYPE_CHECKING:
     from smtp_gitops.status import EnvironmentStatus
-
-
-def _environments(root: str) -> list[str]:
-    from smtp_gitops.render import SETTINGS_NAMES
-
-    if not os.path.isdir(root):
-        return []
-    return [
-        name
-        for name in sorted(os.listdir(root))
-        if name != "base"
-        and any(os.path.isfile(os.path.join(root, name, file)) for file in SETTINGS_NAMES)
-    ]
 
 
 @click.command()
@@ -60,7 +47,7 @@ def status(
     from smtp_gitops.status import environment_status
     from smtp_gitops.webhook import SecretFormatError
 
-    names = list(environments) or _environments(root)
+    names = list(environments) or list(layout.environments(root))
     policy = DeployPolicy((), tuple(allow_target))
     results: list[EnvironmentStatus] = []
     unusable = False

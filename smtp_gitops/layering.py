@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from smtp_gitops.yamlnodes import MapEntry, MapNode, Node, ScalarNode, SeqNode
 
-BASE_ENVIRONMENT = "base"
-
 
 def _set_name(node: Node) -> str | None:
     if isinstance(node, MapNode):

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smtp_gitops.diagnostics import Severity
-from smtp_gitops.discovery import SETTINGS_NAMES, repository_of
-from smtp_gitops.layering import BASE_ENVIRONMENT
+from smtp_gitops.discovery import repository_of
+from smtp_gitops.layout import DEFAULT_ROOT, environments, environments_in
 from smtp_gitops.loader import MAX_FILE_BYTES
 from smtp_gitops.model import SecretFromEnv, Settings, SmtpSettingsFileV2
 from smtp_gitops.render import BUILTIN_TEMPLATES, builtin_source, portal_set, template_context
@@ -102,26 +102,6 @@ class GitRevision:
 
     def exists(self, path: str) -> bool:
         return os.path.normpath(path) in self.files
-
-
-def _environments(files: set[str] | list[str], root: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in sorted(files):
-        parts = os.path.relpath(path, root).split(os.sep)
-        if len(parts) == 2 and parts[1] in SETTINGS_NAMES and parts[0] != BASE_ENVIRONMENT:
-            found.setdefault(parts[0], path)
-    return found
-
-
-def _work_tree_files(root: str) -> list[str]:
-    if not os.path.isdir(root):
-        return []
-    return [
-        os.path.normpath(os.path.join(root, env, name))
-        for env in os.listdir(root)
-        for name in SETTINGS_NAMES
-        if os.path.isfile(os.path.join(root, env, name))
-    ]
 
 
 def _reference(password: object) -> str | None:
@@ -257,10 +237,10 @@ def category_sets(settings: Settings) -> dict[str, str]:
     }
 
 
-def make_plan(ref: str, root: str = "environments") -> list[EnvironmentPlan]:
+def make_plan(ref: str, root: str = DEFAULT_ROOT) -> list[EnvironmentPlan]:
     revision = GitRevision(ref, root)
-    before_envs = _environments(revision.files, root)
-    after_envs = _environments(_work_tree_files(root), root)
+    before_envs = environments_in(revision.files, root)
+    after_envs = {name: os.path.normpath(path) for name, path in environments(root).items()}
     # The work tree is read like `validate` reads it, refusals of linked files included.
     before_validator, after_validator = Validator(revision), Validator()
     plans = []

@@ -12,12 +12,19 @@ from typing import Any
 from smtp_gitops.diagnostics import Diagnostic, Severity
 from smtp_gitops.discovery import repository_of, repository_root
 from smtp_gitops.dotenv_quote import UnquotableValue, quote
+from smtp_gitops.layout import (
+    BASE,
+    DEFAULT_ROOT,
+    SETTINGS_NAMES,
+    environment_file,
+    environments,
+    misnamed_files,
+)
 from smtp_gitops.model import CATEGORIES, Settings, SmtpSetV2
 from smtp_gitops.secrets import scrub, set_passwords
 from smtp_gitops.template_files import TemplateRefused, read_template
 
 BUILTIN_TEMPLATES = ("portal-json", "dotenv")
-SETTINGS_NAMES = ("smtp.yaml", "smtp.yml")
 
 
 class RenderError(Exception):
@@ -49,28 +56,30 @@ class Loaded:
         return repository_of(self.path)
 
 
-def settings_path(environment: str, root: str = "environments") -> str:
+def settings_path(environment: str, root: str = DEFAULT_ROOT) -> str:
     """``ENV`` as users type it: an environment name, or a path to its settings file."""
     if os.sep in environment or environment.endswith((".yaml", ".yml")):
         return environment
-    if environment == "base":
+    if environment == BASE:
         raise EnvironmentNotFound("`base` is merged under every environment and is never rendered")
-    for name in SETTINGS_NAMES:
-        candidate = os.path.join(root, environment, name)
-        if os.path.isfile(candidate):
-            return candidate
-    known = sorted(
-        entry
-        for entry in (os.listdir(root) if os.path.isdir(root) else [])
-        if entry != "base" and os.path.isfile(os.path.join(root, entry, "smtp.yaml"))
-    )
+    path = environment_file(root, environment)
+    if path is not None:
+        return path
+    known = list(environments(root))
+    misnamed = misnamed_files(os.path.join(root, environment))
     raise EnvironmentNotFound(
         f"no environment {environment!r} under {root}/"
         + (f" (known: {', '.join(known)})" if known else "")
+        + (
+            f"; {os.path.join(root, environment)} holds {', '.join(misnamed)}, but settings "
+            f"files are named {' or '.join(SETTINGS_NAMES)}"
+            if misnamed
+            else ""
+        )
     )
 
 
-def load_environment(environment: str, root: str = "environments") -> Loaded:
+def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
     """Merge, validate and return an environment's settings; refuses on any error."""
     from smtp_gitops.validator import UnreadableFile, Validator
 

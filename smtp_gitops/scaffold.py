@@ -6,6 +6,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from smtp_gitops.layout import BASE, base_file, new_settings_path
 from smtp_gitops.model import API_VERSION, API_VERSION_V2, ENVIRONMENT_PATTERN, SET_NAME_PATTERN
 
 AUTH_METHODS = ("password", "oauth2")
@@ -158,15 +159,19 @@ def scaffold(
         raise ScaffoldError(
             f"{environment!r} is not a valid environment name ([a-z0-9][a-z0-9-]{{0,62}})"
         )
-    if environment == "base":
+    if environment == BASE:
         raise ScaffoldError("`base` is the shared layer, not an environment; write it by hand")
-    path = os.path.join(root, environment, "smtp.yaml")
+    path = new_settings_path(root, environment)
     if os.path.exists(path) and not force:
         raise ScaffoldError(f"{path} already exists (use --force to overwrite)")
-    base_path = os.path.join(root, "base", "smtp.yaml")
+    base_path = base_file(root)
     # A base that is broken or has no sets cannot carry an overlay: write a complete file.
-    base_set = first_base_set(base_path) if os.path.isfile(base_path) else None
-    api_version = base_api_version(base_path) if base_set is not None else API_VERSION_V2
+    base_set = first_base_set(base_path) if base_path is not None else None
+    api_version = (
+        base_api_version(base_path)
+        if base_path is not None and base_set is not None
+        else API_VERSION_V2
+    )
     text = scaffold_text(
         environment, production=production, base_set=base_set, auth=auth, api_version=api_version
     )

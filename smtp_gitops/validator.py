@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from smtp_gitops.diagnostics import Diagnostic, Mark, Report
-from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
-from smtp_gitops.layering import BASE_ENVIRONMENT, merge, set_names
+from smtp_gitops.discovery import escapes_repository
+from smtp_gitops.layering import merge, set_names
+from smtp_gitops.layout import BASE, base_file_for, environment_of
 from smtp_gitops.loader import LoadedFile, load_file, load_text
 from smtp_gitops.model import Settings
 from smtp_gitops.redaction import redact
@@ -117,12 +118,12 @@ class Validator:
         result = Checked(list(loaded.diagnostics), files_read=[path])
         if not loaded.ok or loaded.root is None:
             return result
-        folder = environment_folder(path)
+        folder = environment_of(path)
         header, supported = check_header(loaded.root)
         result.diagnostics += header
         if not supported:
             return result
-        if folder == BASE_ENVIRONMENT:
+        if folder == BASE:
             result.diagnostics += _check_base(loaded.root)
             return result
         root = loaded.root
@@ -157,7 +158,7 @@ def _check_base(root: Node) -> list[Diagnostic]:
         metadata = root.entries.get("metadata")
         if metadata is not None and isinstance(metadata.value, MapNode):
             declared = metadata.value.entries.get("environment")
-            if declared is not None and getattr(declared.value, "value", None) != BASE_ENVIRONMENT:
+            if declared is not None and getattr(declared.value, "value", None) != BASE:
                 from smtp_gitops.rules import environment_mismatch
 
                 problems.append(
