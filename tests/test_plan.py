@@ -173,3 +173,22 @@ def test_a_template_outside_the_repository_is_not_read(
     )
     _, out = plan(capsys)
     assert "~ render.templateDigest: sha256:" in out and " → unreadable\n" in out
+
+
+def test_plan_from_a_sub_folder_finds_the_environments_at_the_top(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit(repo / "environments/dev/smtp.yaml", "port: 1025", "port: 2525")
+    (repo / "docs").mkdir()
+    monkeypatch.chdir(repo / "docs")
+    code, out = plan(capsys)
+    assert code == 0
+    assert "sets.local-catcher.Port: 1025 → 2525" in out
+
+
+def test_plan_without_the_environments_folder_fails_instead_of_an_empty_plan(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = plan(capsys, "--root", "settings")
+    assert code == 2
+    assert "settings: no such folder here or at the top of the repository" in out
