@@ -29,14 +29,18 @@ def plan(ctx: click.Context, base_ref: str | None, output_format: str, root: str
     from smtp_gitops.plan import PlanError, default_base, format_markdown, format_text, make_plan
 
     found_root = find_root_folder(root)
+    try:
+        ref = base_ref or default_base()
+        plans = make_plan(ref, found_root or root)
+    except PlanError as error:
+        fail(ctx, str(error), EXIT_USAGE)
     if found_root is None:
         # An empty plan would read as "nothing changes": a wrong folder must not pass for that.
         fail(ctx, f"{root}: no such folder here or at the top of the repository", EXIT_USAGE)
-    try:
-        ref = base_ref or default_base()
-        plans = make_plan(ref, found_root)
-    except PlanError as error:
-        fail(ctx, str(error), EXIT_USAGE)
-    render = format_markdown if output_format == "markdown" else format_text
-    click.echo(render(plans, ref), nl=False)
+    if output_format == "markdown":
+        from smtp_gitops.comment_limit import fit_comment
+
+        click.echo(fit_comment(format_markdown(plans, ref)), nl=False)
+    else:
+        click.echo(format_text(plans, ref), nl=False)
     ctx.exit(EXIT_OK)

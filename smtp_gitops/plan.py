@@ -340,7 +340,9 @@ def format_markdown(plans: list[EnvironmentPlan], ref: str) -> str:
             continue
         effective = _effective_line(plan, markdown_code)
         lines += [f"### {markdown_code(plan.name)}", "", "E" + effective[1:], ""]
-        lines += [f"> {note}" for note in _status(plan, markdown_text(ref))]
+        notes = [f"> {note}" for note in _status(plan, markdown_text(ref))]
+        # Without the blank line, Markdown would read the table as part of the quote.
+        lines += [*notes, ""] if notes else []
         if plan.changes:
             lines += ["| field | before | after |", "|---|---|---|"]
             lines += [

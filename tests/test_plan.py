@@ -192,3 +192,34 @@ def test_plan_without_the_environments_folder_fails_instead_of_an_empty_plan(
     code, out = plan(capsys, "--root", "settings")
     assert code == 2
     assert "settings: no such folder here or at the top of the repository" in out
+
+
+def test_a_plan_longer_than_a_github_comment_is_cut_with_a_note(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from markdown_it import MarkdownIt
+
+    sets = "".join(
+        f"    - name: set-{i}\n      enabled: {'true' if i == 0 else 'false'}\n"
+        f"      networkHost: smtp-{i}.example.com\n      username: user-{i}@example.com\n"
+        f"      auth:\n        password: {{fromEnv: SMTP_SET_{i}_PASSWORD}}\n"
+        for i in range(400)
+    )
+    big = repo / "environments/bulk/smtp.yaml"
+    big.parent.mkdir()
+    big.write_text(
+        "apiVersion: smtp-gitops/v2\nkind: SmtpSettings\nmetadata:\n  environment: bulk\n"
+        "spec:\n  sets:\n" + sets
+    )
+    edit(repo / "environments/dev/smtp.yaml", "port: 1025", "port: 2525")
+    code, out = plan(capsys, "--format", "markdown")
+    assert code == 0
+    assert len(out) <= 65_536
+    assert "### `bulk`" in out
+    assert "**Cut short:** this plan is longer than GitHub's 65,536-character comment limit" in out
+    assert "more changed field(s) of `bulk`" in out
+    assert "1 more environment(s): `dev`" in out
+    assert "the list of unchanged environments" in out
+    html = MarkdownIt("commonmark").enable("table").render(out)
+    assert "<blockquote>\n<p>new environment</p>\n</blockquote>" in html
+    assert html.count("<table>") == 1
