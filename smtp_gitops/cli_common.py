@@ -13,7 +13,7 @@ from smtp_gitops.layout import DEFAULT_ROOT
 
 if TYPE_CHECKING:
     from smtp_gitops.diagnostics import Diagnostic
-    from smtp_gitops.render import Loaded
+    from smtp_gitops.environment import Loaded
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -45,10 +45,10 @@ def print_diagnostics(diagnostics: list[Diagnostic], *, quiet: bool = False) -> 
 
 def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool) -> Loaded:
     """Load and validate ENV, or exit: 2 when it does not exist, 1 when it is invalid."""
-    from smtp_gitops.render import (
+    from smtp_gitops.environment import (
         EnvironmentNotFound,
         InvalidSettings,
-        RenderError,
+        SettingsRefused,
         load_environment,
     )
 
@@ -61,7 +61,7 @@ def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool
         print_diagnostics(error.diagnostics)
         click.echo(f"Error: {error}", err=True)
         ctx.exit(EXIT_FAILED)
-    except RenderError as error:
+    except SettingsRefused as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(EXIT_FAILED)
     print_diagnostics(loaded.warnings, quiet=quiet)

@@ -41,8 +41,9 @@ def status(
     usage (or an environment that cannot be checked).
     """
     from smtp_gitops.deploy import DeployUsageError
+    from smtp_gitops.environment import InvalidSettings, SettingsRefused, load_environment
     from smtp_gitops.policy import DeployPolicy
-    from smtp_gitops.render import InvalidSettings, RenderError, load_environment
+    from smtp_gitops.render import RenderError
     from smtp_gitops.secrets import SecretError
     from smtp_gitops.status import environment_status
     from smtp_gitops.webhook import SecretFormatError
@@ -68,7 +69,13 @@ def status(
             print_diagnostics(error.diagnostics)
             click.echo(f"Error: {name}: {error}", err=True)
             unusable = True
-        except (RenderError, SecretError, SecretFormatError, DeployUsageError) as error:
+        except (
+            SettingsRefused,
+            RenderError,
+            SecretError,
+            SecretFormatError,
+            DeployUsageError,
+        ) as error:
             click.echo(f"Error: {name}: {error}", err=True)
             unusable = True
     click.echo(_FORMATS[output_format](results), nl=False)
