@@ -59,12 +59,26 @@ class Diagnostic:
         return data
 
 
+@dataclass(frozen=True, slots=True)
+class PathProblem:
+    """A path given (or found) that could not be checked: missing, a folder without a settings
+    file, an unreadable file. The command line reports these as usage problems (exit 2)."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
 @dataclass(slots=True)
 class Report:
-    """Everything one validation run found, in a stable order."""
+    """Everything one validation run found, in a stable order: the files read, the
+    diagnostics, and the paths that could not be checked at all."""
 
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    problems: list[PathProblem] = field(default_factory=list)
 
     @property
     def errors(self) -> int:

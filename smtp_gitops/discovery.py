@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from smtp_gitops.diagnostics import PathProblem
 from smtp_gitops.layout import (
     DEFAULT_ROOT,
     SETTINGS_NAMES,
@@ -12,17 +13,6 @@ from smtp_gitops.layout import (
     is_settings_name,
     misnamed_files,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class PathProblem:
-    """A path given (or found) that cannot be checked: a usage problem, exit 2."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 @dataclass(slots=True)

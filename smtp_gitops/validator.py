@@ -196,14 +196,15 @@ def _workers(count: int) -> int:
     return min(os.cpu_count() or 1, 8)
 
 
-def validate_files(files: list[str]) -> tuple[Report, list[str]]:
+def validate_files(files: list[str], *, jobs: int | None = None) -> tuple[Report, list[str]]:
     """Check every file; returns the report and the files that could not be read.
 
     Many files are split across the machine's cores (forked workers, so nothing is imported
     twice); the report is sorted afterwards, so it is the same as a serial run's. A worker that
-    dies becomes a diagnostic on the file it was reading, never a wait for an answer.
+    dies becomes a diagnostic on the file it was reading, never a wait for an answer. ``jobs``
+    caps the worker processes (1: none are forked); None lets the number of files decide.
     """
-    workers = _workers(len(files))
+    workers = _workers(len(files)) if jobs is None else min(max(jobs, 1), _workers(len(files)))
     if workers == 1:
         results = [_check_all(files)]
     else:
