@@ -17,14 +17,8 @@ from smtp_gitops import (
     cli_probe,
     cli_status,
 )
-from smtp_gitops.cli_common import (
-    EXIT_OK,
-    EXIT_USAGE,
-    fail,
-    load_or_exit,
-    root_option,
-    use_color,
-)
+from smtp_gitops.cli_common import fail, load_or_exit, root_option, use_color
+from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,4 +1,5 @@
-"""Pieces shared by the commands: exit codes, colour, loading ENV for render/deploy."""
+"""Pieces shared by the commands: colour, diagnostics on stderr, loading ENV for render and
+deploy, the --root option."""
 
 from __future__ import annotations
 
@@ -9,13 +10,12 @@ from typing import TYPE_CHECKING, NoReturn
 import click
 
 from smtp_gitops.diagnostics import Severity
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_USAGE
 from smtp_gitops.layout import DEFAULT_ROOT
 
 if TYPE_CHECKING:
     from smtp_gitops.diagnostics import Diagnostic
     from smtp_gitops.environment import Loaded
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def use_color(no_color: bool) -> bool:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from smtp_gitops.cli_common import EXIT_OK, EXIT_USAGE, fail, root_option
+from smtp_gitops.cli_common import fail, root_option
+from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 from smtp_gitops.layout import DEFAULT_ROOT
 
 

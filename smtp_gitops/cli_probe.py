@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from smtp_gitops.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, load_or_exit, root_option
+from smtp_gitops.cli_common import fail, load_or_exit, root_option
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from smtp_gitops.model import OAuth2

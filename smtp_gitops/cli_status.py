@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import click
 
 from smtp_gitops import layout
-from smtp_gitops.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_diagnostics, root_option
+from smtp_gitops.cli_common import print_diagnostics, root_option
 from smtp_gitops.cli_deploy import allow_target_option
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from smtp_gitops.status import EnvironmentStatus

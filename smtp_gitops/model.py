@@ -45,9 +45,6 @@ class SecretFromFile(_Strict):
     fromFile: Annotated[str, Field(min_length=1, description="Path of the file.")]
 
 
-SecretRef = SecretFromEnv | SecretFromFile
-
-
 def _secret_kind(value: object) -> str:
     # Choosing the branch up front gives one precise error instead of one per branch.
     if isinstance(value, dict):

@@ -7,6 +7,8 @@ from typing import Protocol
 
 from smtp_gitops.diagnostics import Report
 
+FORMATS = ("text", "json", "github", "sarif")
+
 
 class Formatter(Protocol):
     def __call__(self, report: Report, *, color: bool) -> str: ...
