@@ -44,7 +44,7 @@ HOSTILE = [
 SPECIAL = st.sampled_from(list("'\"\\$`#{}()[]!*?@-_=;|&<> \t~:,.+/aZ9é✓"))
 VALUES = st.one_of(
     st.text(SPECIAL, max_size=12),
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
 )
 
 

@@ -33,7 +33,7 @@ def refused(tmp_path: Path, rule: str) -> dict[str, object]:
     result = smtp_gitops(tmp_path, "validate", "--format", "json")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    diagnostics = json.loads(result.stdout)["diagnostics"]
+    diagnostics: list[dict[str, object]] = json.loads(result.stdout)["diagnostics"]
     found = [d for d in diagnostics if d["rule"] == rule]
     assert found, diagnostics
     rendered = smtp_gitops(tmp_path, "render", "prod", "--out", "out/smtp.json")

@@ -126,11 +126,18 @@ def test_sarif_passes_an_independent_sarif_2_1_0_model(
     ]
 
 
-SARIF_SCHEMA_FILE = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
+# OASIS's schema is not ours to redistribute; CI (and the shared workspace) keep a copy beside
+# the repository, at ../shared/data/.
+SARIF_SCHEMA_FILE = Path(__file__).resolve().parents[2] / "shared/data/sarif-schema-2.1.0.json"
 
 
 def official_sarif_validator() -> jsonschema.Draft4Validator:
-    """The OASIS SARIF 2.1.0 schema (vendored: tests run offline), formats checked too."""
+    """The OASIS SARIF 2.1.0 schema (read from disk: tests run offline), formats checked too."""
+    if not SARIF_SCHEMA_FILE.is_file():
+        pytest.skip(
+            f"the OASIS SARIF 2.1.0 schema is not at {SARIF_SCHEMA_FILE} (CI provides it); "
+            "the sarif-pydantic test checks the output without it"
+        )
     schema = json.loads(SARIF_SCHEMA_FILE.read_text(encoding="utf-8"))
     assert schema["title"] == "Static Analysis Results Format (SARIF) Version 2.1.0 JSON Schema"
     checker = jsonschema.FormatChecker()
@@ -166,7 +173,7 @@ def test_sarif_uris_are_encoded_so_odd_paths_stay_valid() -> None:
 
 
 def test_the_official_schema_rejects_what_code_scanning_would() -> None:
-    """The vendored schema really checks: a result without a message is refused."""
+    """The official schema really checks: a result without a message is refused."""
     document = json.loads(
         sarif.format(
             report_of(Diagnostic("schema", Severity.ERROR, Mark("f.yaml", 1, 1), "m")), color=False
