@@ -29,6 +29,9 @@ class Diagnostic:
     hint: str | None = None
     # The end of the offending token, when known, so SARIF regions can span it.
     end: Mark | None = None
+    # Where the finding is in the document's terms (``spec.sets[backup].enabled``), when known:
+    # unlike the line, it stays put when lines are added above, so SARIF fingerprints use it.
+    where: str | None = None
 
     @property
     def file(self) -> str:

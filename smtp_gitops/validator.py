@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping
@@ -56,6 +57,8 @@ class Validator:
     ``crashed`` names files that killed an earlier worker process (with how), which are reported
     instead of read again; ``progress`` hears ``("load", path)`` before and ``("loaded", path)``
     after each file is parsed, so a worker's parent knows which file was being read if it dies.
+    ``production_environments`` are fnmatch patterns of environment names that production-only
+    rules treat as production even without ``metadata.production: true``.
     """
 
     def __init__(
@@ -64,11 +67,13 @@ class Validator:
         *,
         crashed: Mapping[str, str] | None = None,
         progress: Callable[[str, str], None] | None = None,
+        production_environments: tuple[str, ...] = (),
     ) -> None:
         self._loaded: dict[str, LoadedFile] = {}
         self._source = source
         self._crashed = crashed or {}
         self._progress = progress
+        self._production_environments = production_environments
 
     def load(self, path: str) -> LoadedFile:
         if path in self._crashed:
@@ -141,7 +146,10 @@ class Validator:
         settings, problems = check_schema(root)
         result.diagnostics += problems
         if settings is not None and isinstance(root, MapNode):
-            context = SettingsContext(settings, root, folder)
+            production = settings.metadata.production or any(
+                fnmatch.fnmatchcase(folder, pattern) for pattern in self._production_environments
+            )
+            context = SettingsContext(settings, root, folder, production)
             for _rule, run in semantic_checks():
                 result.diagnostics.extend(run(context))
             result.settings, result.root = settings, root
@@ -171,8 +179,10 @@ def _check_base(root: Node) -> list[Diagnostic]:
 PARALLEL_THRESHOLD = 64  # below this, starting worker processes costs more than it saves
 
 
-def _check_all(files: list[str]) -> tuple[list[Diagnostic], list[str], list[str]]:
-    validator = Validator()
+def _check_all(
+    files: list[str], production_environments: tuple[str, ...] = ()
+) -> tuple[list[Diagnostic], list[str], list[str]]:
+    validator = Validator(production_environments=production_environments)
     diagnostics: list[Diagnostic] = []
     unreadable: list[str] = []
     read: dict[str, None] = {}
@@ -193,7 +203,9 @@ def _workers(count: int) -> int:
     return min(os.cpu_count() or 1, 8)
 
 
-def validate_files(files: list[str]) -> tuple[Report, list[str]]:
+def validate_files(
+    files: list[str], *, production_environments: tuple[str, ...] = ()
+) -> tuple[Report, list[str]]:
     """Check every file; returns the report and the files that could not be read.
 
     Many files are split across the machine's cores (forked workers, so nothing is imported
@@ -202,11 +214,11 @@ def validate_files(files: list[str]) -> tuple[Report, list[str]]:
     """
     workers = _workers(len(files))
     if workers == 1:
-        results = [_check_all(files)]
+        results = [_check_all(files, production_environments)]
     else:
         from smtp_gitops.workers import check_in_workers
 
-        results = check_in_workers(files, workers)
+        results = check_in_workers(files, workers, production_environments)
     report = Report()
     unreadable: list[str] = []
     read: dict[str, None] = {}
