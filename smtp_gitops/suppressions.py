@@ -266,3 +266,15 @@ def read_ignores(paths: Iterable[str]) -> list[Ignore]:
             continue
         found += find_ignores(path, text)
     return found
+
+
+def without_suppressed(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    """``diagnostics`` less those an ignore comment suppresses, for the commands that validate
+    on the way (render, deploy): they honour the same comments, and leave judging the comments
+    themselves to ``validate``."""
+    if not diagnostics:
+        return diagnostics
+    files = dict.fromkeys(d.file for d in diagnostics)
+    return apply_ignores(
+        diagnostics, read_ignores(files), enabled=lambda _rule: True, report_unused_in=set()
+    )

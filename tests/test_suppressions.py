@@ -228,3 +228,25 @@ def test_explain_unused_ignore(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("unused-ignore (warning)")
     assert "-- reason" in out
+
+
+def test_render_honours_the_ignores_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
+    text = VALID + SECOND_ENABLED
+    write_env(tmp_path, "prod", text)
+    assert main(["render", "prod", "--redact"]) == 0
+    assert "warning multiple-enabled" in capsys.readouterr().err
+    write_env(
+        tmp_path,
+        "prod",
+        text.replace(
+            "      enabled: true\n      networkHost: smtp.example.com",
+            f"      enabled: true  # smtp-gitops: ignore[multiple-enabled]{REASON}\n"
+            "      networkHost: smtp.example.com",
+        ),
+    )
+    assert main(["render", "prod", "--redact"]) == 0
+    assert capsys.readouterr().err == ""
