@@ -26,6 +26,12 @@ PYPROJECT_TABLE = ("tool", "smtp-gitops")
 SEVERITY_LEVELS = ("error", "warning", "off")
 DEFAULT = "default"
 DEFAULT_ROOT, DEFAULT_FORMAT = "environments", "text"
+# `[tool.smtp-gitops]`, `[tool."smtp-gitops".severity]`, `tool.smtp-gitops.root = ...`, or a
+# bare `[tool]` table (which may hold `smtp-gitops = {...}`): a pyproject.toml without any of
+# these is not parsed.
+_MENTIONS_OUR_TABLE = re.compile(
+    r"""tool\s*\.\s*["']?smtp-gitops|^\s*\[\s*tool\s*\]""", re.MULTILINE
+)
 FLAG = "flag"
 
 
@@ -138,7 +144,7 @@ def _read(path: str, table_path: tuple[str, ...]) -> Config | None:
             text = handle.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{shown}: cannot read the configuration: {error}") from None
-    if table_path and table_path[-1] not in text:
+    if table_path and not _MENTIONS_OUR_TABLE.search(text):
         return None  # most pyproject.toml files are about other tools: skip parsing them
     import tomllib
 

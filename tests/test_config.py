@@ -298,3 +298,22 @@ def test_configuration_is_found_from_a_subdirectory_in_a_real_process(tmp_path: 
     assert [(d["rule"], d["file"]) for d in document["diagnostics"]] == [
         ("schema", "../../settings/prod/smtp.yaml")
     ]
+
+
+def test_the_table_may_be_written_inline_under_tool(project: Path) -> None:
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool]\nsmtp-gitops = { format = "github" }\n'
+    )
+    config = load_config()
+    assert (config.format, config.origin("format")) == ("github", "pyproject.toml:5")
+
+
+def test_many_files_checked_in_workers_get_the_production_names_too(tmp_path: Path) -> None:
+    from smtp_gitops.validator import PARALLEL_THRESHOLD, validate_files
+
+    files = [
+        str(settings_env(tmp_path, f"prod-{number}", REDIRECTING))
+        for number in range(PARALLEL_THRESHOLD + 1)
+    ]
+    report, _ = validate_files(files, production_environments=("prod-*",))
+    assert [d.rule for d in report.diagnostics] == ["redirect-in-production"] * len(files)
