@@ -10,6 +10,7 @@ value remembers where it came from (``default``, ``FILE:LINE`` or ``flag``) for
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -24,7 +25,7 @@ OWN_FILE = ".smtp-gitops.toml"
 PYPROJECT = "pyproject.toml"
 PYPROJECT_TABLE = ("tool", "smtp-gitops")
 SEVERITY_LEVELS = ("error", "warning", "off")
-DEFAULT = "default"
+DEFAULT, FLAG = "default", "flag"  # where a value came from, besides FILE:LINE
 DEFAULT_ROOT, DEFAULT_FORMAT = "environments", "text"
 # `[tool.smtp-gitops]`, `[tool."smtp-gitops".severity]`, `tool.smtp-gitops.root = ...`, or a
 # bare `[tool]` table (which may hold `smtp-gitops = {...}`): a pyproject.toml without any of
@@ -32,7 +33,6 @@ DEFAULT_ROOT, DEFAULT_FORMAT = "environments", "text"
 _MENTIONS_OUR_TABLE = re.compile(
     r"""tool\s*\.\s*["']?smtp-gitops|^\s*\[\s*tool\s*\]""", re.MULTILINE
 )
-FLAG = "flag"
 
 
 class ConfigError(Exception):
@@ -62,29 +62,20 @@ class Config:
         severity: Mapping[str, str] | None = None,
     ) -> Config:
         """This configuration with the command line's values on top (flags win)."""
+        changes: dict[str, Any] = {}
         origins = dict(self.origins)
-        values: dict[str, Any] = {}
         for key, attribute, value in (
             ("root", "root", root),
             ("format", "format", output_format),
             ("production-environments", "production_environments", production_environments),
         ):
             if value:
-                values[attribute] = value
+                changes[attribute] = value
                 origins[key] = FLAG
-        levels = dict(self.severity)
-        for rule_id, level in (severity or {}).items():
-            levels[rule_id] = level
+        for rule_id in severity or {}:
             origins[f"severity.{rule_id}"] = FLAG
-        return Config(
-            root=values.get("root", self.root),
-            format=values.get("format", self.format),
-            production_environments=values.get(
-                "production_environments", self.production_environments
-            ),
-            severity=levels,
-            origins=origins,
-            file=self.file,
+        return dataclasses.replace(
+            self, **changes, severity={**self.severity, **(severity or {})}, origins=origins
         )
 
     def describe(self) -> str:
@@ -103,13 +94,10 @@ class Config:
         return "\n".join(lines) + "\n"
 
 
-def check_rule_id(rule_id: str, where: str) -> None:
+def check_severity(rule_id: str, level: object, where: str) -> str:
+    """``level`` for ``rule_id``, if both are valid; ``where`` names the place in errors."""
     if rule_id not in RULE_IDS:
         raise ConfigError(f"{where}: unknown rule {rule_id!r}; known rules: {', '.join(RULE_IDS)}")
-
-
-def check_severity(rule_id: str, level: object, where: str) -> str:
-    check_rule_id(rule_id, where)
     if level not in SEVERITY_LEVELS:
         raise ConfigError(
             f"{where}: severity of {rule_id!r} must be one of "
@@ -167,8 +155,8 @@ def _parse(
 ) -> Config:
     section = "[" + ".".join(table_path) + "]" if table_path else "the top level"
 
-    def where(key: str, table: tuple[str, ...] = table_path) -> str:
-        return f"{shown}:{_line_of(text, table, key)}"
+    def where(key: str, in_table: tuple[str, ...] = table_path) -> str:
+        return f"{shown}:{_line_of(text, in_table, key)}"
 
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
