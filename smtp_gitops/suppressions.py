@@ -44,47 +44,36 @@ class Ignore:
 
 
 def _scalar_spans(text: str) -> list[tuple[Position, Position]] | None:
-    """Where every scalar (keys included) is, from the parser's events; None if it fails."""
+    """Where every scalar (keys included) is, from the parser's events; None if it fails.
+
+    libyaml first, as the loader does; ruamel.yaml's YAML 1.2 parser for what libyaml rejects.
+    """
+    from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
-    from ruamel.yaml.events import ScalarEvent
 
     try:
         from ruamel.yaml.cyaml import CParser  # type: ignore[attr-defined]
 
-        parser = CParser(text)
-        events: Iterable[object] = iter(parser.get_event, None)
-        spans = [
-            (
-                (event.start_mark.line, event.start_mark.column),
-                (event.end_mark.line, event.end_mark.column),
-            )
-            for event in _until_stream_end(events)
-            if isinstance(event, ScalarEvent)
-        ]
+        return _spans(iter(CParser(text).get_event, None))
     except (YAMLError, ImportError):
-        try:
-            from ruamel.yaml import YAML
-
-            spans = [
-                (
-                    (event.start_mark.line, event.start_mark.column),
-                    (event.end_mark.line, event.end_mark.column),
-                )
-                for event in YAML(typ="base", pure=True).parse(text)
-                if isinstance(event, ScalarEvent)
-            ]
-        except YAMLError:
-            return None
-    return spans
+        pass
+    try:
+        return _spans(YAML(typ="base", pure=True).parse(text))
+    except YAMLError:
+        return None
 
 
-def _until_stream_end(events: Iterable[object]) -> Iterator[object]:
-    from ruamel.yaml.events import StreamEndEvent
+def _spans(events: Iterable[object]) -> list[tuple[Position, Position]]:
+    from ruamel.yaml.events import ScalarEvent, StreamEndEvent
 
+    spans = []
     for event in events:
-        yield event
-        if isinstance(event, StreamEndEvent):
-            return
+        if isinstance(event, ScalarEvent):
+            start, end = event.start_mark, event.end_mark
+            spans.append(((start.line, start.column), (end.line, end.column)))
+        elif isinstance(event, StreamEndEvent):
+            break
+    return spans
 
 
 def _quotes_closed(before: str) -> bool:

@@ -250,3 +250,14 @@ def test_render_honours_the_ignores_too(
     )
     assert main(["render", "prod", "--redact"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_comments_are_found_in_yaml_1_2_only_documents_and_with_crlf() -> None:
+    # libyaml (YAML 1.1) rejects a URL in a flow list; the YAML 1.2 parser reads it.
+    text = (
+        'targets: [https://host/x, "a # b"]  # smtp-gitops: ignore[invalid-target] -- lab\r\n'
+        "next: 1\r\n"
+    )
+    [ignore] = find_ignores("f.yaml", text)
+    assert (ignore.mark.line, ignore.mark.column, ignore.covers) == (1, 37, 1)
+    assert ignore.reason == "lab"
