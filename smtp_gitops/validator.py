@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from smtp_gitops.diagnostics import Diagnostic, Mark, Report
+from smtp_gitops.diagnostics import Capped, Diagnostic, Mark, Report
 from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
 from smtp_gitops.loader import LoadedFile, load_file, load_text
@@ -138,8 +138,10 @@ class Validator:
         result.diagnostics += problems
         if settings is not None and isinstance(root, MapNode):
             context = SettingsContext(settings, root, folder)
+            found = Capped()
             for _rule, run in semantic_checks():
-                result.diagnostics.extend(run(context))
+                found.extend(run(context))
+            result.diagnostics += found.result()
             result.settings, result.root = settings, root
         return result
 
