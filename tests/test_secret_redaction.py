@@ -6,8 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtp_gitops.cli import main
+from smtp_gitops.validator import Validator
 from tests.conftest import VALID, write_env
 
 SECRET = "Sup3rS3cret"
@@ -35,6 +38,7 @@ SPELLINGS = [
     f"password: @{SECRET}",
     f"password: `{SECRET}",
     f"clientSecret: !{SECRET}",
+    f"&k password: {{fromEnv: X}}\n      *k : !{SECRET}",
 ]
 FORMATS = ["text", "json", "github", "sarif"]
 
@@ -110,3 +114,33 @@ def test_render_does_not_show_it_either(
     captured = capsys.readouterr()
     assert "unknown-key" in captured.err
     assert SECRET not in captured.out + captured.err
+
+
+_AROUND = st.text(alphabet="!*&{}[]:,\"'#|>@`%? -\n\t\\", max_size=6)
+
+
+class _OneFile:
+    """A file source holding one settings file, so examples need no disk."""
+
+    def __init__(self, text: str) -> None:
+        self.data = text.encode()
+
+    def read(self, path: str) -> bytes:
+        return self.data
+
+    def exists(self, path: str) -> bool:
+        return path == PATH
+
+
+PATH = "environments/prod/smtp.yaml"
+_KEYS = st.sampled_from(["password: ", '"password": ', "'password': ", "? password\n      : "])
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(key=_KEYS, before=_AROUND, after=_AROUND, indent=st.sampled_from(["", "\n        "]))
+def test_no_spelling_of_a_password_reaches_a_message(
+    key: str, before: str, after: str, indent: str
+) -> None:
+    text = VALID.replace(REFERENCE, f"{key}{indent}{before}{SECRET}{after}")
+    for d in Validator(_OneFile(text)).check(PATH).diagnostics:
+        assert SECRET not in d.message + (d.hint or ""), (text, d)
