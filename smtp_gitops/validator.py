@@ -110,6 +110,10 @@ class Validator:
         # Schema and rule messages may quote what they found; never when it is a secret value.
         spans = {read: self.load(read).secret_spans for read in result.files_read}
         result.diagnostics = redact(result.diagnostics, spans)
+        if environment_folder(path) != BASE_ENVIRONMENT:
+            # Only bases are read again (once per environment built on them); keeping every
+            # environment's tree would make a run's memory grow with the number of files.
+            self._loaded.pop(path, None)
         return result
 
     def _check(self, path: str) -> Checked:
