@@ -136,3 +136,15 @@ def test_report_counts_what_it_does_not_list() -> None:
     )
     assert (report.errors, report.warnings) == (8, 150)
     assert report.exit_code(strict=False) == 1
+
+
+def test_a_run_keeps_only_base_files_in_memory(tmp_path: Path) -> None:
+    from smtp_gitops.validator import Validator
+
+    write_env(tmp_path, "base", "apiVersion: smtp-gitops/v1\nkind: SmtpSettings\n")
+    paths = [str(unknown_keys_file(tmp_path, f"env{i}", keys=100)) for i in range(3)]
+    validator = Validator()
+    for path in paths:
+        assert validator.check(path).diagnostics
+    base = str(tmp_path / "environments" / "base" / "smtp.yaml")
+    assert list(validator._loaded) == [base]
