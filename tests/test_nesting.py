@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from smtp_gitops.loader import MAX_DEPTH, load_text
 
-DEPTH = 30_000  # well past the depth at which libyaml's composer overflowed the stack
+DEPTH = 50_000  # well past the depth at which libyaml's composer overflowed the stack
 
 
 def _block_sequence(depth: int) -> str:
