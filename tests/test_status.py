@@ -150,8 +150,8 @@ def test_markdown_and_every_environment_by_default(
         )
         code, output = status(capsys, "--format", "markdown")
     assert code == 1
-    assert "| ` other ` | ⚠️ not-deployed |" in output
-    assert "| ` prod ` | ✅ in sync |" in output
+    assert "| `other` | ⚠️ not-deployed |" in output
+    assert "| `prod` | ✅ in sync |" in output
 
 
 def test_status_needs_the_secrets_deploy_needs(
