@@ -1,8 +1,13 @@
-"""Benchmark: whole-process time of `smtp-gitops validate` against `check-jsonschema` on the same
-generated repository, cold start on the bundled example, and growth with the number of files.
+"""Benchmark: smtp-gitops against yamllint and check-jsonschema, each installed in a venv of its
+own as a user would install it, measured as whole processes in paired A/B runs.
 
-    .venv/bin/python bench/run.py            # 500 environments x 20 sets, median of 5 runs
-    .venv/bin/python bench/run.py --quick    # a smaller run for a quick look
+    .venv/bin/python bench/run.py            # full run (500 and 5,000 files, plan on 500 envs)
+    .venv/bin/python bench/run.py --quick    # smaller and fewer runs, for a quick look
+
+Each pair runs A then B (alternating which goes first), so both see the same machine state; the
+tables give the median wall time of each tool, the median of the per-pair ratios, the median CPU
+time (user + system, children included, so work spread over cores is counted) and the peak
+resident memory of the largest process.
 """
 
 from __future__ import annotations
@@ -15,13 +20,86 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / ".work"
 SCHEMA = REPO / "schema" / "smtp-settings.v1.schema.json"
-BIN = Path(sys.executable).parent
+OURS = Path(sys.executable).parent / "smtp-gitops"
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    wall: float
+    cpu: float
+    peak_mb: float
+
+
+def measure(command: Sequence[str], cwd: Path = REPO) -> Run:
+    """One whole process: wall time, CPU time and peak RSS from the kernel's own accounting."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    process.stderr.close()
+    if process.returncode not in (0, 1):
+        raise SystemExit(f"{command[0]} failed ({process.returncode}): {errors.decode()[-800:]}")
+    return Run(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    ours: list[Run]
+    theirs: list[Run]
+
+    @property
+    def ratio(self) -> float:
+        """Median of the per-pair wall-time ratios (ours / theirs)."""
+        return statistics.median(
+            a.wall / b.wall for a, b in zip(self.ours, self.theirs, strict=True)
+        )
+
+    @property
+    def cpu_ratio(self) -> float:
+        return statistics.median(a.cpu / b.cpu for a, b in zip(self.ours, self.theirs, strict=True))
+
+
+def paired(ours: Sequence[str], theirs: Sequence[str], runs: int, cwd: Path = REPO) -> Pair:
+    measure(ours, cwd), measure(theirs, cwd)  # warm the page cache for both
+    a: list[Run] = []
+    b: list[Run] = []
+    for index in range(runs):
+        if index % 2:
+            b.append(measure(theirs, cwd))
+            a.append(measure(ours, cwd))
+        else:
+            a.append(measure(ours, cwd))
+            b.append(measure(theirs, cwd))
+    return Pair(a, b)
+
+
+def median(runs: list[Run], field: str) -> float:
+    return statistics.median(getattr(r, field) for r in runs)
+
+
+def tool_venv(name: str, *packages: str) -> Path:
+    """A venv holding only ``packages``, as a user of that tool would have it."""
+    venv = WORK / f"venv-{name}"
+    executable = venv / "bin" / name
+    if not executable.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(venv / "bin" / "pip"), "install", "-q", *packages],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    return executable
 
 
 def settings_file(environment: str, sets: int) -> str:
@@ -61,82 +139,116 @@ def settings_file(environment: str, sets: int) -> str:
 
 def generate(count: int, sets: int) -> Path:
     root = WORK / f"repo-{count}x{sets}" / "environments"
-    if root.exists():
-        return root
-    for index in range(count):
-        folder = root / f"env-{index:04d}"
-        folder.mkdir(parents=True)
-        (folder / "smtp.yaml").write_text(settings_file(f"env-{index:04d}", sets))
+    if not root.exists():
+        for index in range(count):
+            folder = root / f"env-{index:04d}"
+            folder.mkdir(parents=True)
+            (folder / "smtp.yaml").write_text(settings_file(f"env-{index:04d}", sets))
     return root
-
-
-def check_jsonschema() -> Path:
-    """check-jsonschema from this environment if installed, else a venv of its own."""
-    here = BIN / "check-jsonschema"
-    if here.exists():
-        return here
-    venv = WORK / "check-jsonschema-venv"
-    if not (venv / "bin" / "check-jsonschema").exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "check-jsonschema"], check=True)
-    return venv / "bin" / "check-jsonschema"
-
-
-def timed(command: Sequence[str], runs: int, cwd: Path = REPO) -> float:
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        done = subprocess.run(command, cwd=cwd, capture_output=True, check=False)
-        times.append(time.perf_counter() - started)
-        if done.returncode not in (0, 1):
-            raise SystemExit(f"{command[0]} failed: {done.stderr.decode()[-500:]}")
-    return statistics.median(times)
 
 
 def files_of(root: Path) -> list[str]:
     return sorted(str(p) for p in root.glob("*/smtp.yaml"))
 
 
+def plan_repository(count: int, sets: int) -> Path:
+    """A git repository of ``count`` environments with one of them changed in the work tree."""
+    repo = WORK / f"plan-{count}x{sets}"
+    if not repo.exists():
+        shutil.copytree(generate(count, sets), repo / "environments")
+        git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+        subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+        subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+        subprocess.run([*git, "commit", "-q", "-m", "settings"], cwd=repo, check=True)
+        changed = repo / "environments" / "env-0000" / "smtp.yaml"
+        changed.write_text(changed.read_text().replace("port: 587", "port: 2525", 1))
+    return repo
+
+
+def wall_cpu(run: list[Run]) -> str:
+    return f"{median(run, 'wall'):.3f} s wall, {median(run, 'cpu'):.3f} s CPU"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--environments", type=int, default=500)
+    parser.add_argument("--runs", type=int, default=7, help="pairs per measure")
     parser.add_argument("--sets", type=int, default=20)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--quick", action="store_true", help="100 environments, 3 runs")
-    parser.add_argument("--clean", action="store_true", help="regenerate the repositories")
+    parser.add_argument("--large", type=int, default=5000, help="files in the large run")
+    parser.add_argument("--quick", action="store_true", help="3 pairs, 1,000 files at most")
+    parser.add_argument("--clean", action="store_true", help="regenerate everything")
     args = parser.parse_args(argv)
     if args.quick:
-        args.environments, args.runs = 100, 3
+        args.runs, args.large = 3, 1000
     if args.clean and WORK.exists():
         shutil.rmtree(WORK)
-    smtp_gitops = str(BIN / "smtp-gitops")
-    reference = str(check_jsonschema())
-    os.environ.setdefault("NO_COLOR", "1")
+    WORK.mkdir(exist_ok=True)
+    os.environ["NO_COLOR"] = "1"
+    yamllint = str(tool_venv("yamllint", "yamllint"))
+    check_jsonschema = str(tool_venv("check-jsonschema", "check-jsonschema", "ruamel.yaml.clib"))
+    ours = str(OURS)
+    schema = ["--schemafile", str(SCHEMA)]
+    example = files_of(REPO / "environments")
 
-    root = generate(args.environments, args.sets)
-    lines_per_file = settings_file("x", args.sets).count("\n")
-    ours = timed([smtp_gitops, "validate", "-q", str(root)], args.runs)
-    theirs = timed([reference, "--schemafile", str(SCHEMA), *files_of(root)], args.runs)
-    cold = timed([smtp_gitops, "validate", "-q", "environments"], max(args.runs * 4, 10))
-    reference_small = timed(
-        [reference, "--schemafile", str(SCHEMA), *files_of(REPO / "environments")], args.runs
+    print(
+        f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {args.runs} paired "
+        "runs per row; yamllint and check-jsonschema each in a venv of their own "
+        "(check-jsonschema with ruamel.yaml.clib).\n"
+    )
+    print("| measure | smtp-gitops | peer | ratio (median of pairs), wall / CPU |")
+    print("|---|---|---|---|")
+    cold_y = paired([ours, "validate", "-q"], [yamllint, "environments"], args.runs * 3)
+    print(
+        f"| cold start, bundled example (4 files) | {median(cold_y.ours, 'wall') * 1000:.0f} ms | "
+        f"yamllint {median(cold_y.theirs, 'wall') * 1000:.0f} ms | "
+        f"{cold_y.ratio:.2f}x / {cold_y.cpu_ratio:.2f}x |"
+    )
+    cold_c = paired([ours, "validate", "-q"], [check_jsonschema, *schema, *example], args.runs * 3)
+    print(
+        f"| cold start, bundled example (4 files) | {median(cold_c.ours, 'wall') * 1000:.0f} ms | "
+        f"check-jsonschema {median(cold_c.theirs, 'wall') * 1000:.0f} ms | "
+        f"{cold_c.ratio:.2f}x / {cold_c.cpu_ratio:.2f}x |"
+    )
+    medium = generate(500, args.sets)
+    mid = paired(
+        [ours, "validate", "-q", str(medium)],
+        [check_jsonschema, *schema, *files_of(medium)],
+        args.runs,
+    )
+    print(
+        f"| 500 files x {args.sets} sets | {wall_cpu(mid.ours)} | check-jsonschema "
+        f"{wall_cpu(mid.theirs)} | {mid.ratio:.2f}x / {mid.cpu_ratio:.2f}x |"
+    )
+    mid_y = paired([ours, "validate", "-q", str(medium)], [yamllint, str(medium)], args.runs)
+    print(
+        f"| 500 files x {args.sets} sets | {wall_cpu(mid_y.ours)} | yamllint "
+        f"{wall_cpu(mid_y.theirs)} | {mid_y.ratio:.2f}x / {mid_y.cpu_ratio:.2f}x |"
     )
 
-    print(f"Workload: {args.environments} files x {args.sets} sets ({lines_per_file} lines each); "
-          f"median of {args.runs} whole-process runs; {os.cpu_count()} cores; "
-          f"Python {sys.version.split()[0]}.\n")
-    print("| command | bundled example (4 files) | generated repository |")
-    print("|---|---|---|")
-    print(f"| `smtp-gitops validate` | {cold * 1000:.0f} ms | {ours:.2f} s |")
-    print(f"| `check-jsonschema --schemafile …` | {reference_small * 1000:.0f} ms | {theirs:.2f} s |")
-    print(f"| ratio | | **{ours / theirs:.2f}×** |\n")
+    print("\n| files | smtp-gitops wall | CPU | per file (wall) | peak memory |")
+    print("|---|---|---|---|---|")
+    per_file = {}
+    for count in (500, args.large):
+        root = generate(count, args.sets)
+        runs = [measure([ours, "validate", "-q", str(root)]) for _ in range(max(args.runs // 2, 1))]
+        wall = median(runs, "wall")
+        per_file[count] = wall / count
+        print(
+            f"| {count} | {wall:.2f} s | {median(runs, 'cpu'):.2f} s | "
+            f"{per_file[count] * 1000:.2f} ms | {max(r.peak_mb for r in runs):.0f} MB |"
+        )
+    growth = per_file[args.large] / per_file[500] - 1
+    print(f"\nPer-file time from 500 to {args.large} files: {growth:+.0%}.")
 
-    print("| files | `smtp-gitops validate` | per file |")
-    print("|---|---|---|")
-    for count in sorted({max(args.environments // 10, 1), args.environments // 4, args.environments // 2, args.environments}):
-        sub = generate(count, args.sets)
-        seconds = timed([smtp_gitops, "validate", "-q", str(sub)], args.runs)
-        print(f"| {count} | {seconds:.2f} s | {seconds / count * 1000:.2f} ms |")
+    big = plan_repository(500, args.sets)
+    small = plan_repository(1, args.sets)
+    plan_big = [measure([ours, "plan", "--base", "HEAD"], cwd=big) for _ in range(args.runs)]
+    plan_small = [measure([ours, "plan", "--base", "HEAD"], cwd=small) for _ in range(args.runs)]
+    print(
+        f"\n`plan --base HEAD`, one environment changed: among 500 environments "
+        f"{median(plan_big, 'wall'):.2f} s; in a repository holding only it "
+        f"{median(plan_small, 'wall'):.2f} s "
+        f"({median(plan_big, 'wall') / median(plan_small, 'wall'):.2f}x)."
+    )
     print(f"\nProduced by: .venv/bin/python bench/run.py{' --quick' if args.quick else ''}")
     return 0
 

@@ -8,7 +8,15 @@ from collections.abc import Sequence
 
 import click
 
-from smtp_gitops import __version__, cli_deploy, cli_init, cli_plan, cli_probe
+from smtp_gitops import (
+    __version__,
+    cli_deploy,
+    cli_init,
+    cli_migrate,
+    cli_plan,
+    cli_probe,
+    cli_status,
+)
 from smtp_gitops.cli_common import (
     EXIT_OK,
     EXIT_USAGE,
@@ -125,7 +133,9 @@ def render(
         redact = True
         click.echo("note: secrets redacted on a terminal; use --out FILE or a pipe", err=True)
     try:
-        text = render_settings(loaded.settings, redact=redact, template=template)
+        text = render_settings(
+            loaded.settings, redact=redact, template=template, repository=loaded.repository
+        )
         if out is not None:
             write_atomic(out, text.encode("utf-8"))
     except (RenderError, SecretError) as error:
@@ -140,7 +150,12 @@ def render(
 
 @cli.command("schema")
 @click.option(
-    "--version", "schema_version", default="v1", show_default=True, type=click.Choice(["v1"])
+    "--version",
+    "schema_version",
+    default="v1",
+    show_default=True,
+    type=click.Choice(["v1", "v2"]),
+    help="Settings file format.",
 )
 def schema_command(schema_version: str) -> None:
     """Print the JSON Schema of the settings file."""
@@ -155,6 +170,8 @@ cli.add_command(cli_deploy.deploy)
 cli.add_command(cli_plan.plan)
 cli.add_command(cli_probe.check_connection)
 cli.add_command(cli_init.init)
+cli.add_command(cli_status.status)
+cli.add_command(cli_migrate.migrate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

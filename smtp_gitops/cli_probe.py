@@ -3,10 +3,42 @@
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import click
 
 from smtp_gitops.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, load_or_exit, root_option
+
+if TYPE_CHECKING:
+    from smtp_gitops.model import OAuth2
+
+
+def _token_step(
+    ctx: click.Context,
+    oauth2: OAuth2,
+    client_secret: str,
+    timeout: float,
+    report: Callable[[str, bool, float, str], None],
+) -> str:
+    """Fetch the client-credentials token, reporting it like the SMTP steps."""
+    from smtp_gitops.oauth2 import TokenError, TokenRequest, fetch_token
+    from smtp_gitops.secrets import scrub
+
+    url = oauth2.token_endpoint()
+    if url is None:
+        fail(ctx, "the set has no token endpoint (run `smtp-gitops validate`)", EXIT_FAILED)
+    request = TokenRequest(url, oauth2.clientId, client_secret, oauth2.token_scope())
+    started = time.perf_counter()
+    try:
+        token = fetch_token(request, timeout=timeout)
+    except TokenError as error:
+        report("token", False, time.perf_counter() - started, url)
+        fail(ctx, scrub(f"token request failed: {error}", [client_secret]), EXIT_FAILED)
+    report("token", True, time.perf_counter() - started, url)
+    return token
 
 
 @click.command("check-connection")
@@ -38,7 +70,7 @@ def check_connection(
 ) -> None:
     """Probe a set's SMTP server live: connect, EHLO, STARTTLS/TLS, AUTH. Never sends mail."""
     from smtp_gitops.model import SecretFromEnv, SecretFromFile
-    from smtp_gitops.probe import ProbeFailed, Target, probe
+    from smtp_gitops.probe import ProbeFailed, Target, probe, sent_secrets, xoauth2_sent
     from smtp_gitops.secrets import SecretError, resolve, scrub
 
     settings = load_or_exit(ctx, environment, root, quiet=quiet).settings
@@ -50,30 +82,45 @@ def check_connection(
     )
     if chosen is None:
         fail(ctx, f"no set {set_name!r} in {environment} (sets: {', '.join(names)})", EXIT_USAGE)
+    # The set's one secret: its password, or an OAuth set's client secret.
     password: str | None = None
-    if not chosen.defaultCredentials and isinstance(
-        chosen.password, SecretFromEnv | SecretFromFile
-    ):
+    secret = chosen.secret
+    if not chosen.defaultCredentials and isinstance(secret, SecretFromEnv | SecretFromFile):
         try:
-            password = resolve(chosen.password, f"password of set {chosen.name!r}", os.environ)
+            password = resolve(secret, f"{chosen.secret_label} of set {chosen.name!r}", os.environ)
         except SecretError as error:
             fail(ctx, str(error), EXIT_FAILED)
-    target = Target(chosen.networkHost, chosen.port, chosen.enableSsl, chosen.username, password)
+    oauth2 = None if chosen.defaultCredentials else chosen.oauth2
+    target = Target(
+        chosen.networkHost,
+        chosen.port,
+        chosen.enableSsl,
+        chosen.username,
+        None if oauth2 is not None else password,
+    )
     click.echo(
         f"{environment}: set {chosen.name!r} at {target.host}:{target.port} ({target.security})"
     )
+    # Every form the secret travels in, so that a server quoting the exchange back leaks none.
+    never_shown: list[str | None] = []
+    if password:
+        never_shown += sent_secrets(chosen.username or "", password)
 
     def report(step: str, ok: bool, seconds: float, detail: str) -> None:
         outcome = "ok" if ok else "FAILED"
         line = (
             f"  {step:<9} {detail + ' ' if detail else ''}... {outcome} ({seconds * 1000:.0f} ms)"
         )
-        click.echo(scrub(line, [password]))
+        click.echo(scrub(line, never_shown))
 
+    if oauth2 is not None and password is not None:
+        token = _token_step(ctx, oauth2, password, timeout, report)
+        never_shown += [token, xoauth2_sent(chosen.username or "", token)]
+        target = replace(target, bearer_token=token)
     try:
         probe(target, report, timeout=timeout, cafile=cafile)
     except ProbeFailed as error:
-        fail(ctx, scrub(str(error), [password]), EXIT_FAILED)
+        fail(ctx, scrub(str(error), never_shown), EXIT_FAILED)
     click.echo(
         "ok: the server accepted the connection"
         + ("" if password is None else " and the credentials")

@@ -29,21 +29,47 @@ def repository_root(start: str) -> str:
         probe = parent
 
 
-def escapes_repository(path: str) -> bool:
-    """True for a symbolic link whose target lies outside the repository holding the link."""
-    if not os.path.islink(path):
-        return False
-    root = repository_root(os.path.dirname(os.path.abspath(path)))
+def repository_of(settings_file: str) -> str:
+    """The repository a settings file belongs to, found from where the file is *written*.
+
+    ``<repository>/<root>/<env>/smtp.yaml``: the repository holds the root folder (the nearest
+    ``.git`` above it, else the root's parent). It is looked up from the path as given, not as
+    resolved, so a link cannot move the repository along with its target.
+    """
+    root_parent = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(settings_file))))
+    return repository_root(root_parent)
+
+
+def resolves_outside(path: str, repository: str) -> bool:
+    """True when ``path``, with every symbolic link (file or folder) resolved, leaves
+    ``repository``: the one rule validate, plan, render and deploy share."""
+    inside = os.path.realpath(repository)
     target = os.path.realpath(path)
-    return os.path.commonpath([root, target]) != root
+    return os.path.commonpath([inside, target]) != inside
+
+
+def escapes_repository(path: str) -> bool:
+    """True for a settings file that resolves outside its repository."""
+    return resolves_outside(path, repository_of(path))
 
 
 def _settings_files_under(folder: str) -> list[str]:
     found: list[str] = []
     for current, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        # os.walk lists a linked folder but does not enter it; its settings files are still
+        # returned (never silently skipped), so the check on where they resolve reports them.
+        linked = [
+            os.path.join(current, d, name)
+            for d in dirs
+            if os.path.islink(os.path.join(current, d))
+            for name in SETTINGS_NAMES
+            if os.path.lexists(os.path.join(current, d, name))
+        ]
         found.extend(
-            os.path.join(current, name) for name in sorted(files) if name in SETTINGS_NAMES
+            sorted(
+                [os.path.join(current, name) for name in files if name in SETTINGS_NAMES] + linked
+            )
         )
     return found
 

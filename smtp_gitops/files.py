@@ -1,4 +1,4 @@
-"""Writing files so that readers never see half of one."""
+"""Writing files so that readers never see half of one, and nothing secret is left behind."""
 
 from __future__ import annotations
 
@@ -6,29 +6,67 @@ import contextlib
 import os
 import tempfile
 
+TEMP_PREFIX = ".smtp-gitops-"
 
-def write_atomic(path: str, data: bytes, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` all at once: a temporary file in the same folder, fsync, rename.
+
+def _temp_prefix(path: str) -> str:
+    return f"{TEMP_PREFIX}{os.path.basename(path)}."
+
+
+def write_atomic(
+    path: str,
+    data: bytes,
+    mode: int = 0o600,
+    *,
+    durable: bool = True,
+    owner: tuple[int, int] | None = None,
+) -> None:
+    """Write ``data`` to ``path`` all at once: a temporary file in the same folder, then rename.
 
     The rename is atomic on POSIX, so a reader (or a crash) sees the old file or the new one,
     never a mixture. ``mode`` defaults to owner-only because the content may hold passwords.
+    ``durable`` adds the fsyncs that make the new file survive a power cut; ``owner`` is
+    applied where this process may (restoring a file another user owned).
     """
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".smtp-gitops-", dir=folder)
+    handle, temporary = tempfile.mkstemp(prefix=_temp_prefix(path), dir=folder)
     try:
         os.fchmod(handle, mode)
+        if owner is not None:
+            with contextlib.suppress(PermissionError):
+                os.fchown(handle, *owner)
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
-    directory = os.open(folder, os.O_RDONLY)
+    if durable:
+        directory = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def remove_stale_temp_files(path: str) -> int:
+    """Remove temporary files an interrupted write of ``path`` left behind (they may hold
+    passwords). Call it only while no other writer of ``path`` can be running."""
+    folder = os.path.dirname(os.path.abspath(path))
+    prefix = _temp_prefix(path)
+    removed = 0
     try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        if name.startswith(prefix):
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                os.unlink(os.path.join(folder, name))
+                removed += 1
+    return removed

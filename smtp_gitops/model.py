@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
 API_VERSION = "smtp-gitops/v1"
+API_VERSION_V2 = "smtp-gitops/v2"
+API_VERSIONS = (API_VERSION, API_VERSION_V2)
 KIND = "SmtpSettings"
 ENVIRONMENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
 SET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
@@ -68,6 +70,63 @@ class ReportEmail(_Strict):
     enabled: Annotated[bool, Field(description="Whether this address receives mail.")] = True
 
 
+Category = Literal["administration", "general", "notifications"]
+CATEGORIES: tuple[Category, ...] = ("administration", "general", "notifications")
+Provider = Literal["microsoft", "google", "custom"]
+
+# Where each provider issues client-credentials tokens, and the scope SMTP needs there.
+MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+DEFAULT_SCOPES: dict[str, str] = {
+    "microsoft": "https://outlook.office365.com/.default",
+    "google": "https://mail.google.com/",
+}
+
+
+class OAuth2(_Strict):
+    """OAuth 2.0 client credentials: the portal fetches a token and logs in with XOAUTH2."""
+
+    provider: Annotated[Provider, Field(description="microsoft, google or custom.")]
+    tenantId: Annotated[
+        str | None, Field(min_length=1, description="Directory (tenant) id; microsoft only.")
+    ] = None
+    clientId: Annotated[str, Field(min_length=1, description="Application (client) id.")]
+    clientSecret: Annotated[
+        Secret,
+        Field(description="A secret reference ({fromEnv: NAME} or {fromFile: PATH})."),
+    ]
+    tokenUrl: Annotated[
+        str | None,
+        Field(min_length=1, description="Token endpoint; required for custom, derived otherwise."),
+    ] = None
+    scope: Annotated[
+        str | None, Field(min_length=1, description="Scope requested; defaults per provider.")
+    ] = None
+
+    def token_endpoint(self) -> str | None:
+        """``tokenUrl``, or the provider's own endpoint (None when it cannot be known)."""
+        if self.tokenUrl is not None:
+            return self.tokenUrl
+        if self.provider == "microsoft" and self.tenantId is not None:
+            return MICROSOFT_TOKEN_URL.format(tenant=self.tenantId)
+        if self.provider == "google":
+            return GOOGLE_TOKEN_URL
+        return None
+
+    def token_scope(self) -> str | None:
+        return self.scope if self.scope is not None else DEFAULT_SCOPES.get(self.provider)
+
+
+class Auth(_Strict):
+    """How the set logs in: exactly one of ``password`` or ``oauth2``."""
+
+    password: Annotated[
+        Secret | None,
+        Field(description="A secret reference ({fromEnv: NAME} or {fromFile: PATH})."),
+    ] = None
+    oauth2: OAuth2 | None = None
+
+
 class SmtpSet(_Strict):
     """One SMTP setting set; the first enabled set is the one the portal uses."""
 
@@ -96,6 +155,37 @@ class SmtpSet(_Strict):
     reportEmails: Annotated[
         list[ReportEmail], Field(description="Addresses that receive reports.")
     ] = []
+
+    # The same questions asked of a v1 and a v2 set, so rules and rendering need not branch.
+    @property
+    def secret_path(self) -> tuple[str, ...]:
+        """Where the secret is written, relative to the set."""
+        return ("password",)
+
+    @property
+    def password_path(self) -> tuple[str, ...]:
+        return ("password",)
+
+    @property
+    def category(self) -> Category:
+        return "general"
+
+    @property
+    def sender(self) -> str | None:
+        return self.username
+
+    @property
+    def secret(self) -> Secret | None:
+        """The set's one secret: its password."""
+        return self.password
+
+    @property
+    def secret_label(self) -> str:
+        return "password"
+
+    @property
+    def oauth2(self) -> OAuth2 | None:
+        return None
 
 
 class Metadata(_Strict):
@@ -151,6 +241,132 @@ class SmtpSettingsFile(_Strict):
     metadata: Metadata
     spec: Spec
 
+    def sets(self) -> list[SmtpSet | SmtpSetV2]:
+        """``spec.sets``, typed so that code reading v1 and v2 alike needs no branch."""
+        return list(self.spec.sets)
+
     def effective_set(self) -> SmtpSet | None:
         """The set the portal uses: the first enabled one."""
         return next((s for s in self.spec.sets if s.enabled), None)
+
+    def effective_sets(self) -> dict[Category, SmtpSet | None]:
+        """v1 has no categories: the one effective set serves all of them."""
+        return dict.fromkeys(CATEGORIES, self.effective_set())
+
+
+class SmtpSetV2(_Strict):
+    """One SMTP setting set (v2): the first enabled set of each category is the one used."""
+
+    name: Annotated[
+        str, Field(pattern=SET_NAME_PATTERN, description="Unique name of the set in this file.")
+    ]
+    enabled: Annotated[bool, Field(description="Whether the portal may use this set.")] = False
+    category: Annotated[
+        Category,
+        Field(description="administration, general or notifications; the others fall back."),
+    ] = "general"
+    networkHost: Annotated[str, Field(min_length=1, description="SMTP server host name or IP.")]
+    port: Annotated[
+        int, Field(ge=1, le=65535, description="SMTP port; 587 is recommended."), ACCEPT_WHOLE_FLOAT
+    ] = 587
+    enableSsl: Annotated[bool, Field(description="Use TLS (STARTTLS, or implicit on 465).")] = True
+    username: Annotated[str | None, Field(description="The account that authenticates.")] = None
+    email: Annotated[str | None, Field(description="Sender address; defaults to the username.")] = (
+        None
+    )
+    auth: Annotated[
+        Auth | None, Field(description="Password or OAuth 2.0; absent with defaultCredentials.")
+    ] = None
+    defaultCredentials: Annotated[
+        bool, Field(description="Use the default credentials instead of this set's.")
+    ] = False
+    redirectToReportEmails: Annotated[
+        bool, Field(description="Send every portal mail to the report emails instead (testing).")
+    ] = False
+    reportEmails: Annotated[
+        list[ReportEmail], Field(description="Addresses that receive reports.")
+    ] = []
+
+    @property
+    def password(self) -> Secret | None:
+        return self.auth.password if self.auth is not None else None
+
+    @property
+    def oauth2(self) -> OAuth2 | None:
+        return self.auth.oauth2 if self.auth is not None else None
+
+    @property
+    def sender(self) -> str | None:
+        return self.email if self.email is not None else self.username
+
+    @property
+    def secret(self) -> Secret | None:
+        """The set's one secret: the OAuth client secret, or else the password."""
+        oauth2 = self.oauth2
+        return oauth2.clientSecret if oauth2 is not None else self.password
+
+    @property
+    def secret_label(self) -> str:
+        return "OAuth client secret" if self.oauth2 is not None else "password"
+
+    @property
+    def password_path(self) -> tuple[str, ...]:
+        return ("auth", "password")
+
+    @property
+    def secret_path(self) -> tuple[str, ...]:
+        if self.oauth2 is not None:
+            return ("auth", "oauth2", "clientSecret")
+        return ("auth", "password")
+
+
+class SpecV2(_Strict):
+    sets: Annotated[
+        list[SmtpSetV2], Field(description="Ordered: the first enabled set of a category wins.")
+    ]
+    render: RenderConfig = RenderConfig()
+    reload: ReloadConfig | None = None
+
+
+class SmtpSettingsFileV2(_Strict):
+    """One environment's SMTP settings, v2: email categories, OAuth 2.0, sender address."""
+
+    model_config = ConfigDict(title="SmtpSettings")
+
+    apiVersion: Literal["smtp-gitops/v2"]
+    kind: Literal["SmtpSettings"]
+    metadata: Metadata
+    spec: SpecV2
+
+    def sets(self) -> list[SmtpSet | SmtpSetV2]:
+        """``spec.sets``, typed so that code reading v1 and v2 alike needs no branch."""
+        return list(self.spec.sets)
+
+    def effective_set(self) -> SmtpSetV2 | None:
+        """The General set: the first enabled set of category general."""
+        return self.effective_sets()["general"]
+
+    def effective_sets(self) -> dict[Category, SmtpSetV2 | None]:
+        """The set used for each category; administration and notifications fall back to
+        general when they have no enabled set of their own."""
+        first: dict[Category, SmtpSetV2 | None] = dict.fromkeys(CATEGORIES)
+        for smtp_set in self.spec.sets:
+            if smtp_set.enabled and first[smtp_set.category] is None:
+                first[smtp_set.category] = smtp_set
+        general = first["general"]
+        return {c: general if found is None else found for c, found in first.items()}
+
+
+Settings = SmtpSettingsFile | SmtpSettingsFileV2
+AnySet = SmtpSet | SmtpSetV2
+MODELS: dict[str, type[SmtpSettingsFile] | type[SmtpSettingsFileV2]] = {
+    API_VERSION: SmtpSettingsFile,
+    API_VERSION_V2: SmtpSettingsFileV2,
+}
+
+
+def model_for(api_version: object) -> type[SmtpSettingsFile] | type[SmtpSettingsFileV2]:
+    """The model of a document's ``apiVersion`` (v1 for anything unknown)."""
+    if isinstance(api_version, str) and api_version in MODELS:
+        return MODELS[api_version]
+    return SmtpSettingsFile

@@ -3,16 +3,24 @@ work tree, field by field, with secrets shown only as their references."""
 
 from __future__ import annotations
 
+import errno
+import functools
+import hashlib
 import os
+import posixpath
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from smtp_gitops.diagnostics import Severity
-from smtp_gitops.discovery import SETTINGS_NAMES
+from smtp_gitops.discovery import SETTINGS_NAMES, repository_of
 from smtp_gitops.layering import BASE_ENVIRONMENT
-from smtp_gitops.model import SecretFromEnv, SmtpSettingsFile
-from smtp_gitops.render import portal_set, template_context
+from smtp_gitops.loader import MAX_FILE_BYTES
+from smtp_gitops.model import SecretFromEnv, Settings, SmtpSettingsFileV2
+from smtp_gitops.render import BUILTIN_TEMPLATES, builtin_source, portal_set, template_context
+from smtp_gitops.template_files import MAX_TEMPLATE_BYTES, TemplateRefused, read_template_bytes
+from smtp_gitops.untrusted_text import markdown_code, markdown_text, printable
 from smtp_gitops.validator import UnreadableFile, Validator
 
 ABSENT = "—"
@@ -34,8 +42,15 @@ def default_base() -> str:
     return "origin/main" if has_origin else "HEAD"
 
 
+MAX_LINK_HOPS = 8
+
+
 class GitRevision:
-    """Settings files as they are at a git revision (paths relative to the working directory)."""
+    """Settings files as they are at a git revision (paths relative to the working directory).
+
+    A symbolic link stored in the revision is followed only while it stays inside the
+    repository, the rule the work tree's files obey too.
+    """
 
     def __init__(self, ref: str, root: str) -> None:
         if _git("rev-parse", "--is-inside-work-tree").returncode != 0:
@@ -43,26 +58,50 @@ class GitRevision:
         if _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
             raise PlanError(f"unknown git revision {ref!r}")
         self.ref = ref
-        listing = _git("ls-tree", "-r", "--name-only", ref, "--", root)
-        self.files = {os.path.normpath(line) for line in listing.stdout.decode().splitlines()}
+        self.prefix = _git("rev-parse", "--show-prefix").stdout.decode().strip()
+        # -z: paths as they are, not C-quoted (a folder name may hold anything)
+        listing = _git("ls-tree", "-r", "-z", "--name-only", ref, "--", root)
+        self.files = {
+            os.path.normpath(line)
+            for line in listing.stdout.decode(errors="surrogateescape").split("\0")
+            if line
+        }
 
     def read(self, path: str) -> bytes:
-        shown = _git("show", f"{self.ref}:./{os.path.normpath(path)}")
+        return self._read_in_tree(posixpath.normpath(posixpath.join(self.prefix, path)))
+
+    def read_template(self, path: str) -> bytes:
+        """A user template at the revision, under the rules ``template_files`` applies."""
+        in_tree = posixpath.normpath(posixpath.join(self.prefix, path))
+        if posixpath.isabs(path) or in_tree.split("/")[0] == os.pardir:
+            raise TemplateRefused(f"template {path!r} is outside the repository")
+        return self._read_in_tree(in_tree, limit=MAX_TEMPLATE_BYTES)
+
+    def _read_in_tree(self, path: str, hops: int = 0, limit: int = MAX_FILE_BYTES) -> bytes:
+        """The blob at ``path`` (relative to the repository's top), links followed inside."""
+        entry = _git("ls-tree", "-z", "-l", "--full-tree", self.ref, "--", path).stdout
+        if not entry:
+            raise FileNotFoundError(2, f"not in {self.ref}", path)
+        mode, kind, _sha, size = entry.split(b"\t", 1)[0].split()
+        if kind != b"blob":
+            raise IsADirectoryError(errno.EISDIR, f"not a file at {self.ref}", path)
+        if mode != b"120000" and int(size) > limit:
+            # Refused before git hands the whole blob over.
+            raise OSError(errno.EFBIG, f"over {limit} bytes at {self.ref}", path)
+        shown = _git("show", f"{self.ref}:{path}")
         if shown.returncode != 0:
             raise FileNotFoundError(2, f"not in {self.ref}", path)
-        return shown.stdout
+        if mode != b"120000":
+            return shown.stdout
+        target = posixpath.normpath(
+            posixpath.join(posixpath.dirname(path), shown.stdout.decode(errors="replace"))
+        )
+        if posixpath.isabs(target) or target.split("/")[0] == os.pardir or hops >= MAX_LINK_HOPS:
+            raise OSError(errno.EPERM, "symbolic link points outside the repository", path)
+        return self._read_in_tree(target, hops + 1, limit)
 
     def exists(self, path: str) -> bool:
         return os.path.normpath(path) in self.files
-
-
-class WorkTree:
-    def read(self, path: str) -> bytes:
-        with open(path, "rb") as handle:
-            return handle.read()
-
-    def exists(self, path: str) -> bool:
-        return os.path.isfile(path)
 
 
 def _environments(files: set[str] | list[str], root: str) -> dict[str, str]:
@@ -104,9 +143,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def flatten(settings: SmtpSettingsFile) -> dict[str, str]:
+def template_digest(template: str, read_template: Callable[[str], bytes]) -> str:
+    """What the template's bytes are, so that a change to the template alone shows.
+
+    Templates hold no secrets (those are resolved at render time), so a plain digest is fine.
+    """
+    try:
+        data = (
+            builtin_source(template).encode("utf-8")
+            if template in BUILTIN_TEMPLATES
+            else read_template(template)
+        )
+    except (TemplateRefused, OSError):
+        return "unreadable"
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
+
+
+def flatten(settings: Settings, read_template: Callable[[str], bytes]) -> dict[str, str]:
     """The rendered portal config as ``field -> value``, sets keyed by name (not position)."""
-    references = {s.name: _reference(s.password) for s in settings.spec.sets}
+    references = {s.name: _reference(s.secret) for s in settings.sets()}
     context = template_context(settings, references)
     fields: dict[str, str] = {"production": _cell(settings.metadata.production)}
     for data in context["sets"]:
@@ -117,9 +172,13 @@ def flatten(settings: SmtpSettingsFile) -> dict[str, str]:
             f"{r['Email']}{'' if r['Enabled'] else ' (disabled)'}" for r in emails
         )
         for key, value in portal.items():
-            fields[f"sets.{name}.{key}"] = _cell(value)
+            if isinstance(value, dict):  # v2 `OAuth2`: one row per field
+                fields.update({f"sets.{name}.{key}.{k}": _cell(v) for k, v in value.items()})
+            else:
+                fields[f"sets.{name}.{key}"] = _cell(value)
     render = settings.spec.render
     fields["render.template"] = render.template
+    fields["render.templateDigest"] = template_digest(render.template, read_template)
     fields["render.output"] = _cell(render.output)
     reload = settings.spec.reload
     if reload is not None:
@@ -138,6 +197,8 @@ class Side:
     errors: int = 0
     effective: str | None = None
     fields: dict[str, str] = field(default_factory=dict)
+    # v2: category -> the set used for it ("name", or "name (fallback)"); empty for v1
+    categories: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -150,14 +211,18 @@ class EnvironmentPlan:
     @property
     def changed(self) -> bool:
         before, after = self.before, self.after
-        return bool(self.changes) or (before.exists, before.errors, before.effective) != (
-            after.exists,
-            after.errors,
-            after.effective,
-        )
+        return bool(self.changes) or (
+            before.exists,
+            before.errors,
+            before.effective,
+            before.categories,
+        ) != (after.exists, after.errors, after.effective, after.categories)
 
 
-def _side(validator: Validator, path: str | None) -> Side:
+def _side(
+    validator: Validator, path: str | None, read_template: Callable[[str], bytes] | None
+) -> Side:
+    """``read_template`` reads templates at the revision; ``None``: from the work tree."""
     if path is None:
         return Side()
     try:
@@ -168,18 +233,40 @@ def _side(validator: Validator, path: str | None) -> Side:
     if checked.settings is None or errors:
         return Side(exists=True, errors=max(errors, 1))
     effective = checked.settings.effective_set()
-    return Side(True, 0, effective.name if effective else None, flatten(checked.settings))
+    if read_template is None:
+        read_template = functools.partial(read_template_bytes, repository=repository_of(path))
+    fields = flatten(checked.settings, read_template)
+    return Side(
+        True,
+        0,
+        effective.name if effective else None,
+        fields,
+        category_sets(checked.settings),
+    )
+
+
+def category_sets(settings: Settings) -> dict[str, str]:
+    """For v2, the set each email category uses, marking a fallback to General."""
+    if not isinstance(settings, SmtpSettingsFileV2):
+        return {}
+    return {
+        category: "none"
+        if chosen is None
+        else chosen.name + (" (fallback)" if chosen.category != category else "")
+        for category, chosen in settings.effective_sets().items()
+    }
 
 
 def make_plan(ref: str, root: str = "environments") -> list[EnvironmentPlan]:
     revision = GitRevision(ref, root)
     before_envs = _environments(revision.files, root)
     after_envs = _environments(_work_tree_files(root), root)
-    before_validator, after_validator = Validator(revision), Validator(WorkTree())
+    # The work tree is read like `validate` reads it, refusals of linked files included.
+    before_validator, after_validator = Validator(revision), Validator()
     plans = []
     for name in sorted(set(before_envs) | set(after_envs)):
-        before = _side(before_validator, before_envs.get(name))
-        after = _side(after_validator, after_envs.get(name))
+        before = _side(before_validator, before_envs.get(name), revision.read_template)
+        after = _side(after_validator, after_envs.get(name), None)
         keys = sorted(set(before.fields) | set(after.fields))
         changes = [
             (key, before.fields.get(key, ABSENT), after.fields.get(key, ABSENT))
@@ -198,11 +285,32 @@ def _state(side: Side, where: str) -> str | None:
     return None
 
 
-def _effective_line(plan: EnvironmentPlan, code: str = "") -> str:
+def _category_line(plan: EnvironmentPlan, show_name: Callable[[str], str]) -> str:
+    """``effective sets: administration `a`, general `a`, notifications `b` → `c```."""
+
+    def show(value: str | None) -> str:
+        if value is None or value == "none":
+            return "none"
+        name, _, note = value.partition(" ")
+        return show_name(name) + (f" {note}" if note else "")
+
+    before, after = plan.before.categories, plan.after.categories
+    parts = []
+    for category, now in after.items() if after else before.items():
+        then = before.get(category) if plan.before.exists and before else now
+        shown = show(now) if then == now else f"{show(then)} → {show(now)}"
+        parts.append(f"{category} {shown}")
+    return "effective sets: " + ", ".join(parts)
+
+
+def _effective_line(plan: EnvironmentPlan, show_name: Callable[[str], str]) -> str:
+    if plan.after.categories or plan.before.categories:
+        removed = " (environment removed)" if not plan.after.exists else ""
+        return _category_line(plan, show_name) + removed
     before, after = plan.before.effective, plan.after.effective
 
     def show(name: str | None) -> str:
-        return f"{code}{name}{code}" if name else "none"
+        return show_name(name) if name else "none"
 
     if before == after or not plan.before.exists:
         return f"effective set: {show(after)}"
@@ -211,56 +319,58 @@ def _effective_line(plan: EnvironmentPlan, code: str = "") -> str:
     return f"effective set: {show(before)} → {show(after)}"
 
 
-def _status(plan: EnvironmentPlan, ref: str) -> list[str]:
+def _status(plan: EnvironmentPlan, shown_ref: str) -> list[str]:
     notes = []
     if not plan.before.exists:
         notes.append("new environment")
     elif not plan.after.exists:
         notes.append("environment removed")
-    for side, where in ((plan.before, f"at {ref}"), (plan.after, "in the work tree")):
+    for side, where in ((plan.before, f"at {shown_ref}"), (plan.after, "in the work tree")):
         state = _state(side, where)
         if state and side.exists:
             notes.append(state + ": run `smtp-gitops validate`")
     return notes
 
 
+# Names and values come from the pull request (and folder names from anyone who can push):
+# every one is shown through `untrusted_text`, never as it is.
+
+
 def format_text(plans: list[EnvironmentPlan], ref: str) -> str:
-    lines = [f"plan: {ref} → work tree"]
-    unchanged = [p.name for p in plans if not p.changed]
+    lines = [f"plan: {printable(ref)} → work tree"]
+    unchanged = [printable(p.name) for p in plans if not p.changed]
     for plan in plans:
         if not plan.changed:
             continue
-        lines.append(f"{plan.name}: {_effective_line(plan)}")
-        lines.extend(f"  ! {note}" for note in _status(plan, ref))
+        lines.append(f"{printable(plan.name)}: {_effective_line(plan, printable)}")
+        lines.extend(f"  ! {note}" for note in _status(plan, printable(ref)))
         for key, before, after in plan.changes:
             mark = "+" if before == ABSENT else "-" if after == ABSENT else "~"
-            lines.append(f"  {mark} {key}: {before} → {after}")
+            lines.append(f"  {mark} {printable(key)}: {printable(before)} → {printable(after)}")
     if unchanged:
         lines.append(f"no changes: {', '.join(unchanged)}")
     return "\n".join(lines) + "\n"
 
 
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def format_markdown(plans: list[EnvironmentPlan], ref: str) -> str:
-    lines = [f"## smtp-gitops plan: `{ref}` → this change", ""]
+    lines = [f"## smtp-gitops plan: {markdown_code(ref)} → this change", ""]
     unchanged = [p.name for p in plans if not p.changed]
     for plan in plans:
         if not plan.changed:
             continue
-        lines += [f"### `{plan.name}`", "", "E" + _effective_line(plan, "`")[1:], ""]
-        lines += [f"> {note}" for note in _status(plan, ref)]
+        effective = _effective_line(plan, markdown_code)
+        lines += [f"### {markdown_code(plan.name)}", "", "E" + effective[1:], ""]
+        lines += [f"> {note}" for note in _status(plan, markdown_text(ref))]
         if plan.changes:
             lines += ["| field | before | after |", "|---|---|---|"]
             lines += [
-                f"| `{_md(key)}` | {_md(before)} | {_md(after)} |"
+                f"| {markdown_code(key, in_table=True)} | {markdown_text(before)} "
+                f"| {markdown_text(after)} |"
                 for key, before, after in plan.changes
             ]
         lines.append("")
     if unchanged:
-        lines.append("No changes: " + ", ".join(f"`{name}`" for name in unchanged))
+        lines.append("No changes: " + ", ".join(markdown_code(name) for name in unchanged))
     if not plans:
         lines.append("No environments found.")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import smtplib
 import socket
 import ssl
@@ -20,6 +21,7 @@ class Target:
     enable_ssl: bool
     username: str | None
     password: str | None  # None: the set uses the portal's default credentials
+    bearer_token: str | None = None  # an OAuth 2.0 access token: log in with XOAUTH2
 
     @property
     def security(self) -> str:
@@ -69,6 +71,24 @@ def _reason(error: BaseException, target: Target, timeout: float) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+def sent_secrets(username: str, password: str) -> list[str]:
+    """Every form in which AUTH sends the password, so that what a server quotes back can be
+    scrubbed: the value itself, AUTH PLAIN's base64 of ``\\0user\\0password`` and AUTH
+    LOGIN's base64 of the password alone (its base64 of the username is no secret)."""
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+    return [password, b64(f"\0{username}\0{password}"), b64(password)]
+
+
+def xoauth2_sent(username: str, token: str) -> str:
+    """The base64 form in which AUTH XOAUTH2 sends the token, for scrubbing."""
+    from smtp_gitops.oauth2 import xoauth2_response
+
+    return base64.b64encode(xoauth2_response(username, token).encode("utf-8")).decode("ascii")
+
+
 def _authenticate(client: smtplib.SMTP, username: str, password: str) -> None:
     """One AUTH attempt with the best plain mechanism offered.
 
@@ -82,6 +102,22 @@ def _authenticate(client: smtplib.SMTP, username: str, password: str) -> None:
     client.user, client.password = username, password
     authenticator = client.auth_plain if mechanism == "PLAIN" else client.auth_login
     client.auth(mechanism, authenticator, initial_response_ok=True)
+
+
+def _authenticate_xoauth2(client: smtplib.SMTP, username: str, token: str) -> None:
+    """One AUTH XOAUTH2 attempt with an OAuth 2.0 access token."""
+    from smtp_gitops.oauth2 import xoauth2_response
+
+    offered = client.esmtp_features.get("auth", "").upper().split()
+    if "XOAUTH2" not in offered:
+        raise smtplib.SMTPNotSupportedError("the server does not offer AUTH XOAUTH2")
+
+    def respond(challenge: bytes | None = None) -> str:
+        # A refusal arrives as a 334 challenge holding an error; the empty answer ends the
+        # exchange and the server then sends its final 5xx.
+        return xoauth2_response(username, token) if challenge is None else ""
+
+    client.auth("XOAUTH2", respond, initial_response_ok=True)
 
 
 def probe(
@@ -124,7 +160,10 @@ def probe(
                     raise smtplib.SMTPNotSupportedError("STARTTLS is not offered")
                 client.starttls(context=context)
                 client.ehlo()
-        if target.password is None or target.username is None:
+        if target.bearer_token is not None and target.username is not None:
+            with step("auth", f"{target.username} (XOAUTH2)"):
+                _authenticate_xoauth2(client, target.username, target.bearer_token)
+        elif target.password is None or target.username is None:
             report("auth", True, 0.0, "skipped: the set uses the portal's default credentials")
         else:
             with step("auth", target.username):

@@ -6,9 +6,14 @@ import os
 import re
 from dataclasses import dataclass
 
-from smtp_gitops.model import ENVIRONMENT_PATTERN, SET_NAME_PATTERN
+from smtp_gitops.model import API_VERSION, API_VERSION_V2, ENVIRONMENT_PATTERN, SET_NAME_PATTERN
 
-MODELINE = "# yaml-language-server: $schema=../../schema/smtp-settings.v1.schema.json"
+AUTH_METHODS = ("password", "oauth2")
+
+
+def modeline(api_version: str) -> str:
+    version = api_version.rsplit("/", 1)[-1]
+    return f"# yaml-language-server: $schema=../../schema/smtp-settings.{version}.schema.json"
 
 
 class ScaffoldError(Exception):
@@ -20,7 +25,13 @@ class Scaffolded:
     path: str
     text: str
     base_set: str | None  # the base set the overlay enables; None for a complete file
-    password_variable: str | None  # the variable the new file reads its password from
+    password_variable: str | None  # the variable the new file reads its secret from
+    secret_label: str = "password"  # what that variable holds
+    api_version: str = API_VERSION_V2
+
+
+def client_secret_variable(environment: str) -> str:
+    return f"{environment.upper().replace('-', '_')}_SMTP_CLIENT_SECRET"
 
 
 def password_variable(environment: str) -> str:
@@ -46,11 +57,68 @@ def first_base_set(base_path: str) -> str | None:
     return name if isinstance(name, str) and re.match(SET_NAME_PATTERN, name) else None
 
 
-def scaffold_text(environment: str, *, production: bool, base_set: str | None) -> str:
-    """The new file's YAML. Over a base, it only enables the base's first set."""
+def base_api_version(base_path: str) -> str:
+    """The base's apiVersion (an overlay must share it); v2 when it cannot be read."""
+    from smtp_gitops.loader import load_file
+    from smtp_gitops.schema_check import declared_api_version
+
+    try:
+        loaded = load_file(base_path)
+    except OSError:
+        return API_VERSION_V2
+    version = declared_api_version(loaded.root) if loaded.root is not None else None
+    return API_VERSION if version == API_VERSION else API_VERSION_V2
+
+
+def _complete_set(environment: str, auth: str) -> str:
+    if auth == "oauth2":
+        return (
+            "    - name: primary\n"
+            "      enabled: true\n"
+            "      category: general         # administration | general | notifications\n"
+            "      networkHost: smtp.office365.com\n"
+            "      port: 587\n"
+            "      enableSsl: true\n"
+            "      username: portal@example.com     # the mailbox that signs in\n"
+            "      email: no-reply@example.com      # the sender address\n"
+            "      auth:\n"
+            "        oauth2:\n"
+            "          provider: microsoft    # microsoft | google | custom (with tokenUrl)\n"
+            "          tenantId: 00000000-0000-0000-0000-000000000000\n"
+            "          clientId: 00000000-0000-0000-0000-000000000000\n"
+            f"          clientSecret: {{fromEnv: {client_secret_variable(environment)}}}\n"
+            "      reportEmails:\n"
+            "        - {email: portal-reports@example.com, enabled: true}\n"
+        )
+    return (
+        "    - name: primary\n"
+        "      enabled: true\n"
+        "      category: general         # administration | general | notifications\n"
+        "      networkHost: smtp.example.com\n"
+        "      port: 587\n"
+        "      enableSsl: true\n"
+        "      username: portal@example.com\n"
+        "      email: portal@example.com        # the sender address\n"
+        "      auth:\n"
+        f"        password: {{fromEnv: {password_variable(environment)}}}\n"
+        "      reportEmails:\n"
+        "        - {email: portal-reports@example.com, enabled: true}\n"
+    )
+
+
+def scaffold_text(
+    environment: str,
+    *,
+    production: bool,
+    base_set: str | None,
+    auth: str = "password",
+    api_version: str = API_VERSION_V2,
+) -> str:
+    """The new file's YAML. Over a base, it only enables the base's first set (in the base's
+    apiVersion, which an overlay must share)."""
     header = (
-        f"{MODELINE}\n"
-        "apiVersion: smtp-gitops/v1\n"
+        f"{modeline(api_version)}\n"
+        f"apiVersion: {api_version}\n"
         "kind: SmtpSettings\n"
         "metadata:\n"
         f"  environment: {environment}\n"
@@ -64,17 +132,7 @@ def scaffold_text(environment: str, *, production: bool, base_set: str | None) -
             "      enabled: true\n"
         )
     else:
-        sets = (
-            "    - name: primary\n"
-            "      enabled: true\n"
-            "      networkHost: smtp.example.com\n"
-            "      port: 587\n"
-            "      enableSsl: true\n"
-            "      username: portal@example.com\n"
-            f"      password: {{fromEnv: {password_variable(environment)}}}\n"
-            "      reportEmails:\n"
-            "        - {email: portal-reports@example.com, enabled: true}\n"
-        )
+        sets = _complete_set(environment, auth)
     tail = (
         "  render:\n"
         "    template: portal-json\n"
@@ -88,7 +146,12 @@ def scaffold_text(environment: str, *, production: bool, base_set: str | None) -
 
 
 def scaffold(
-    environment: str, root: str, *, production: bool = False, force: bool = False
+    environment: str,
+    root: str,
+    *,
+    production: bool = False,
+    force: bool = False,
+    auth: str = "password",
 ) -> Scaffolded:
     """Write ``<root>/<environment>/smtp.yaml``."""
     if not re.match(ENVIRONMENT_PATTERN, environment):
@@ -103,10 +166,17 @@ def scaffold(
     base_path = os.path.join(root, "base", "smtp.yaml")
     # A base that is broken or has no sets cannot carry an overlay: write a complete file.
     base_set = first_base_set(base_path) if os.path.isfile(base_path) else None
-    text = scaffold_text(environment, production=production, base_set=base_set)
+    api_version = base_api_version(base_path) if base_set is not None else API_VERSION_V2
+    text = scaffold_text(
+        environment, production=production, base_set=base_set, auth=auth, api_version=api_version
+    )
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-    return Scaffolded(
-        path, text, base_set, None if base_set is not None else password_variable(environment)
-    )
+    if base_set is not None:
+        return Scaffolded(path, text, base_set, None, api_version=api_version)
+    if auth == "oauth2":
+        return Scaffolded(
+            path, text, None, client_secret_variable(environment), "OAuth client secret"
+        )
+    return Scaffolded(path, text, None, password_variable(environment))

@@ -11,7 +11,15 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from smtp_gitops.diagnostics import Capped, Diagnostic
-from smtp_gitops.model import API_VERSION, KIND, SmtpSettingsFile
+from smtp_gitops.model import (
+    API_VERSION,
+    API_VERSION_V2,
+    API_VERSIONS,
+    KIND,
+    Settings,
+    SmtpSettingsFile,
+    model_for,
+)
 from smtp_gitops.rules import api_version, schema, unknown_key
 from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode, to_plain, walk
 
@@ -65,9 +73,9 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def known_keys(path: Path) -> list[str]:
+def known_keys(path: Path, root_model: type[BaseModel] = SmtpSettingsFile) -> list[str]:
     """The keys the schema allows in the mapping at ``path``."""
-    model: type[BaseModel] | None = SmtpSettingsFile
+    model: type[BaseModel] | None = root_model
     for part in path:
         if model is None:
             return []
@@ -100,6 +108,26 @@ def _resolve(root: Node, loc: tuple[int | str, ...]) -> tuple[Path, Node]:
     return tuple(path), node
 
 
+V2_ONLY_SET_KEYS = ("auth", "category", "email")
+
+
+def _other_version_hint(key: str, parent: Path, model: type[BaseModel]) -> str | None:
+    """A set key that belongs to the other apiVersion: say so rather than guess a typo."""
+    if len(parent) != 3 or parent[:2] != ("spec", "sets"):
+        return None
+    if model is SmtpSettingsFile and key in V2_ONLY_SET_KEYS:
+        return (
+            f"`{key}` is part of apiVersion {API_VERSION_V2}; "
+            "`smtp-gitops migrate` moves this file (and its base) to v2"
+        )
+    if model is not SmtpSettingsFile and key == "password":
+        return (
+            f"in {API_VERSION_V2} the password goes under `auth:` (`auth: {{password: ...}}`); "
+            "`smtp-gitops migrate` rewrites v1 files"
+        )
+    return None
+
+
 def check_header(root: Node) -> tuple[list[Diagnostic], bool]:
     """``apiVersion``/``kind`` diagnostics, and whether the rest of the file is worth checking."""
     if not isinstance(root, MapNode):
@@ -112,36 +140,48 @@ def check_header(root: Node) -> tuple[list[Diagnostic], bool]:
         ], False
     diagnostics: list[Diagnostic] = []
     supported = True
-    for key, expected in (("apiVersion", API_VERSION), ("kind", KIND)):
+    for key, accepted in (("apiVersion", API_VERSIONS), ("kind", (KIND,))):
         entry = root.entries.get(key)
         if entry is None:
+            # Suggest v1 for a missing apiVersion: a file written without one was written for v1.
+            expected = API_VERSION if key == "apiVersion" else KIND
             diagnostics.append(
                 api_version.RULE.diagnostic(
                     root.mark, f"missing `{key}`", hint=f"add `{key}: {expected}` at the top"
                 )
             )
-        elif not (isinstance(entry.value, ScalarNode) and entry.value.value == expected):
+        elif not (isinstance(entry.value, ScalarNode) and entry.value.value in accepted):
             supported = False
+            reads = " or ".join(repr(value) for value in accepted)
             diagnostics.append(
                 api_version.RULE.diagnostic(
                     entry.value.mark,
-                    f"unsupported {key}; this version of smtp-gitops reads {expected!r}",
+                    f"unsupported {key}; this version of smtp-gitops reads {reads}",
                     end=entry.value.end,
                 )
             )
     return diagnostics, supported
 
 
-def check_schema(
-    root: Node, *, partial: bool = False
-) -> tuple[SmtpSettingsFile | None, list[Diagnostic]]:
-    """Validate against the model. ``partial`` (for ``base``) forgives missing required keys.
+def declared_api_version(root: Node) -> object:
+    """The document's ``apiVersion`` value (None when absent or not a scalar)."""
+    if isinstance(root, MapNode):
+        entry = root.entries.get("apiVersion")
+        if entry is not None and isinstance(entry.value, ScalarNode):
+            return entry.value.value
+    return None
+
+
+def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None, list[Diagnostic]]:
+    """Validate against the model of the document's apiVersion. ``partial`` (for ``base``)
+    forgives missing required keys.
 
     Past ``MAX_PER_FILE`` findings the rest are only counted: describing an unknown key (the
     closest known one) is what makes a file of a hundred thousand of them slow.
     """
+    model = model_for(declared_api_version(root))
     try:
-        return SmtpSettingsFile.model_validate(to_plain(root)), []
+        return model.model_validate(to_plain(root)), []
     except ValidationError as error:
         found = Capped()
         seen: set[tuple[Path, str]] = set()
@@ -163,11 +203,13 @@ def check_schema(
             if not found.wants(node.mark):
                 found.count(rule.id, rule.severity, node.mark)
             else:
-                found.add(_diagnostic(root, kind, item["msg"], path, node))
+                found.add(_diagnostic(root, model, kind, item["msg"], path, node))
         return None, found.result()
 
 
-def _diagnostic(root: Node, kind: str, pydantic_message: str, path: Path, node: Node) -> Diagnostic:
+def _diagnostic(
+    root: Node, model: type[BaseModel], kind: str, pydantic_message: str, path: Path, node: Node
+) -> Diagnostic:
     """One pydantic error as a diagnostic on the key or value it is about."""
     if kind == "missing":
         return schema.RULE.diagnostic(
@@ -176,19 +218,39 @@ def _diagnostic(root: Node, kind: str, pydantic_message: str, path: Path, node: 
     if kind == "extra_forbidden":
         key = str(path[-1])
         parent_path = path[:-1]
-        known = known_keys(parent_path)
+        known = known_keys(parent_path, model)
         suggestion = closest_key(key, known)
         entry = list(walk(root, path))[-1][1]
         return unknown_key.RULE.diagnostic(
             entry.key_mark if entry else node.mark,
             f"unknown key `{key}` in {dotted(parent_path)}",
-            hint=f"did you mean `{suggestion}`?"
-            if suggestion
-            else "known keys: " + ", ".join(known),
+            hint=_other_version_hint(key, parent_path, model)
+            or (
+                f"did you mean `{suggestion}`?" if suggestion else "known keys: " + ", ".join(known)
+            ),
         )
     expected = _TYPE_WORDS.get(kind)
     message = f"expected {expected}, found {describe(node)}" if expected else pydantic_message
     hint = None
-    if path and path[-1] == "password":
+    if path and path[-1] in ("password", "clientSecret"):
         hint = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
     return schema.RULE.diagnostic(node.mark, f"{dotted(path)}: {message}", hint=hint, end=node.end)
+
+
+def api_version_mismatch(
+    base: Node, base_path: str, overlay: Node, overlay_path: str
+) -> Diagnostic | None:
+    """A base and its environment written for different apiVersions cannot be merged: the
+    same keys mean different things (``password`` against ``auth``)."""
+    base_version, overlay_version = declared_api_version(base), declared_api_version(overlay)
+    if base_version is None or overlay_version is None or base_version == overlay_version:
+        return None
+    entry = overlay.entries.get("apiVersion") if isinstance(overlay, MapNode) else None
+    mark, end = (entry.value.mark, entry.value.end) if entry else (overlay.mark, overlay.end)
+    return api_version.RULE.diagnostic(
+        mark,
+        f"{overlay_path} says apiVersion {overlay_version!r} but its base {base_path} says "
+        f"{base_version!r}; a base and its environments must share one apiVersion",
+        hint="run `smtp-gitops migrate` on the base and its environments together",
+        end=end,
+    )

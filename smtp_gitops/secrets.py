@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 
-from smtp_gitops.model import SecretFromEnv, SecretFromFile, SmtpSettingsFile
+from smtp_gitops.bounded import UnsafeFile, read_regular_file
+from smtp_gitops.model import SecretFromEnv, SecretFromFile, Settings
 
 REDACTED = "***"
+MAX_SECRET_FILE_BYTES = 64 * 1024  # far above any password or key, far below a runaway read
 
 
 class SecretError(Exception):
@@ -25,8 +27,13 @@ def resolve(
             raise SecretError(f"environment variable {reference.fromEnv} is empty ({purpose})")
         return value
     try:
-        with open(reference.fromFile, encoding="utf-8") as handle:
-            value = handle.read().rstrip("\r\n")
+        value = (
+            read_regular_file(reference.fromFile, MAX_SECRET_FILE_BYTES)
+            .decode("utf-8")
+            .rstrip("\r\n")
+        )
+    except UnsafeFile as error:
+        raise SecretError(f"secret file {error} ({purpose})") from None
     except OSError as error:
         raise SecretError(
             f"cannot read secret file {reference.fromFile}: {error.strerror or error} ({purpose})"
@@ -39,9 +46,10 @@ def resolve(
 
 
 def set_passwords(
-    settings: SmtpSettingsFile, *, redact: bool, environ: Mapping[str, str] | None = None
+    settings: Settings, *, redact: bool, environ: Mapping[str, str] | None = None
 ) -> dict[str, str | None]:
-    """The password of every set by set name: resolved, or ``***`` when redacting.
+    """The secret of every set by set name (its password, or in v2 its OAuth client secret;
+    a set has one): resolved, or ``***`` when redacting.
 
     Only enabled sets are resolved (a disabled set's password is rendered as null), so an
     environment needs just the secrets of the sets it can use. Redacting resolves nothing, so
@@ -50,8 +58,8 @@ def set_passwords(
     """
     env = os.environ if environ is None else environ
     passwords: dict[str, str | None] = {}
-    for smtp_set in settings.spec.sets:
-        password = smtp_set.password
+    for smtp_set in settings.sets():
+        password = smtp_set.secret
         if password is None or not smtp_set.enabled:
             passwords[smtp_set.name] = None
         elif redact:
@@ -60,13 +68,15 @@ def set_passwords(
             # Refused by the plaintext-secret rule before rendering; kept for library callers.
             passwords[smtp_set.name] = password
         else:
-            passwords[smtp_set.name] = resolve(password, f"password of set {smtp_set.name!r}", env)
+            purpose = f"{smtp_set.secret_label} of set {smtp_set.name!r}"
+            passwords[smtp_set.name] = resolve(password, purpose, env)
     return passwords
 
 
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
     """``text`` with every known secret value replaced by ``***`` (for error messages)."""
-    for secret in secrets:
-        if secret and secret != REDACTED:
+    # Longest first, so that a secret holding another is replaced whole.
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        if secret != REDACTED:
             text = text.replace(secret, REDACTED)
     return text

@@ -12,11 +12,11 @@ from smtp_gitops.diagnostics import Capped, Diagnostic, Mark, Report
 from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
 from smtp_gitops.loader import LoadedFile, load_file, load_text
-from smtp_gitops.model import SmtpSettingsFile
+from smtp_gitops.model import Settings
 from smtp_gitops.redaction import redact
 from smtp_gitops.rules import semantic_checks, unsafe_yaml
 from smtp_gitops.rules.base import SettingsContext
-from smtp_gitops.schema_check import check_header, check_schema
+from smtp_gitops.schema_check import api_version_mismatch, check_header, check_schema
 from smtp_gitops.yamlnodes import MapNode, Node
 
 
@@ -29,7 +29,7 @@ class Checked:
     """One environment's result: its diagnostics and, when valid, the merged settings."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    settings: SmtpSettingsFile | None = None
+    settings: Settings | None = None
     root: Node | None = None
     files_read: list[str] = field(default_factory=list)
 
@@ -137,6 +137,10 @@ class Validator:
             result.diagnostics += base.diagnostics
             if not base.ok or base.root is None:
                 return result  # the base's own errors are reported; merging over it would mislead
+            mismatch = api_version_mismatch(base.root, base_path, root, path)
+            if mismatch is not None:
+                result.diagnostics.append(mismatch)
+                return result
             root = merge(base.root, root)
         settings, problems = check_schema(root)
         result.diagnostics += problems

@@ -1,4 +1,8 @@
-"""The portal reload webhook, signed as Standard Webhooks: build, sign, deliver with retries."""
+"""The portal reload webhook, signed as Standard Webhooks: keys, ids, bodies and signatures.
+
+Delivery over HTTP lives in ``smtp_gitops.delivery``; this module is pure and shared by the
+sender, the reference receiver and ``status``.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,12 @@ import email.utils
 import hashlib
 import hmac
 import json
-import random
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import secrets
 from datetime import UTC, datetime
 
 EVENT_TYPE = "smtp-settings.reload"
 SECRET_PREFIX = "whsec_"
+MIN_KEY_BYTES = 24  # the Standard Webhooks minimum for a signing secret
 MAX_RETRY_AFTER_SECONDS = 60.0
 
 
@@ -30,8 +32,12 @@ def signing_key(secret: str, variable: str) -> bytes:
         key = base64.b64decode(secret[len(SECRET_PREFIX) :], validate=True)
     except (binascii.Error, ValueError):
         raise SecretFormatError(f"{variable}: the part after whsec_ is not valid base64") from None
-    if not key:
-        raise SecretFormatError(f"{variable}: the signing key is empty")
+    if len(key) < MIN_KEY_BYTES:
+        raise SecretFormatError(
+            f"{variable}: the signing key is {len(key)} bytes; Standard Webhooks requires at "
+            f'least {MIN_KEY_BYTES} (generate one with: python -c "import base64, os; '
+            "print('whsec_' + base64.b64encode(os.urandom(32)).decode())\")"
+        )
     return key
 
 
@@ -41,17 +47,43 @@ def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 
-def webhook_id_for(config_sha256: str) -> str:
-    """Stable for one deploy, so a retried delivery is recognisably the same."""
-    return f"deploy_{config_sha256[:32]}"
+def config_digest(key: bytes, content: bytes) -> str:
+    """Keyed digest of a rendered config: comparable by anyone holding the key, and no
+    offline password-guessing oracle for anyone else (an unkeyed hash would be one)."""
+    return hmac.new(key, content, hashlib.sha256).hexdigest()
 
 
-def reload_body(environment: str, config_sha256: str, revision: str | None, now: datetime) -> bytes:
-    payload = {
-        "type": EVENT_TYPE,
-        "timestamp": now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "data": {"environment": environment, "configSha256": config_sha256, "revision": revision},
+def new_deploy_id() -> str:
+    """Random per run, so a forced redeploy, a revert or a rollback is never a duplicate."""
+    return secrets.token_hex(16)
+
+
+def deploy_webhook_id(deploy_id: str) -> str:
+    return f"deploy_{deploy_id}"
+
+
+def status_webhook_id() -> str:
+    return f"status_{secrets.token_hex(16)}"
+
+
+def reload_body(
+    environment: str,
+    deploy_id: str,
+    digest: str | None,
+    revision: str | None,
+    now: datetime,
+    *,
+    rollback_of: str | None = None,
+) -> bytes:
+    data: dict[str, str | None] = {
+        "environment": environment,
+        "deployId": deploy_id,
+        "configDigest": digest,
+        "revision": revision,
     }
+    if rollback_of is not None:
+        data["rollbackOf"] = rollback_of
+    payload = {"type": EVENT_TYPE, "timestamp": rfc3339(now), "data": data}
     return json.dumps(payload, separators=(",", ":")).encode("utf-8")
 
 
@@ -64,93 +96,25 @@ def signed_headers(key: bytes, webhook_id: str, body: bytes, timestamp: int) -> 
     }
 
 
-@dataclass(slots=True)
-class Delivery:
-    """What happened at one target."""
-
-    url: str
-    ok: bool = False
-    attempts: int = 0
-    status: int | None = None
-    error: str | None = None
-    history: list[str] = field(default_factory=list)
-
-
 def retry_after_seconds(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or an HTTP date), capped."""
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date), capped; None if unusable."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return min(float(value), MAX_RETRY_AFTER_SECONDS)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return min(max(when.timestamp() - now, 0.0), MAX_RETRY_AFTER_SECONDS)
+    try:
+        return min(max(when.timestamp() - now, 0.0), MAX_RETRY_AFTER_SECONDS)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
-@dataclass(slots=True)
-class Sender:
-    """Delivers one signed body to targets, retrying what is worth retrying.
-
-    5xx, 429 and connection errors are retried with exponential backoff and full jitter (or the
-    server's ``Retry-After``); other 4xx and 3xx fail at once (redirects are not followed).
-    """
-
-    key: bytes
-    timeout: float
-    retries: int
-    backoff_base: float = 0.5
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.time
-
-    def deliver(self, url: str, webhook_id: str, body: bytes) -> Delivery:
-        import httpx
-
-        result = Delivery(url)
-        with httpx.Client(timeout=self.timeout, follow_redirects=False, verify=True) as client:
-            for attempt in range(self.retries + 1):
-                result.attempts = attempt + 1
-                # Each attempt is signed afresh: receivers reject stale timestamps.
-                headers = signed_headers(self.key, webhook_id, body, int(self.clock()))
-                wait: float | None = None
-                try:
-                    response = client.post(url, content=body, headers=headers)
-                except httpx.TransportError as error:
-                    result.status, result.error = None, _describe_transport_error(error)
-                else:
-                    result.status = response.status_code
-                    if response.is_success:
-                        result.ok, result.error = True, None
-                        result.history.append(str(response.status_code))
-                        return result
-                    result.error = f"HTTP {response.status_code} {response.reason_phrase}".strip()
-                    retryable = response.status_code >= 500 or response.status_code == 429
-                    if not retryable:
-                        if response.is_redirect:
-                            result.error += " (redirects are not followed)"
-                        result.history.append(str(response.status_code))
-                        return result
-                    wait = retry_after_seconds(response.headers.get("retry-after"), self.clock())
-                result.history.append(result.error or "")
-                if attempt < self.retries:
-                    self.sleep(wait if wait is not None else self._backoff(attempt))
-        return result
-
-    def _backoff(self, attempt: int) -> float:
-        return random.uniform(0, self.backoff_base * (2**attempt))
-
-
-def _describe_transport_error(error: Exception) -> str:
-    import httpx
-
-    if isinstance(error, httpx.ConnectError):
-        reason = str(error) or "connection failed"
-        return f"connection failed: {reason}"
-    if isinstance(error, httpx.TimeoutException):
-        return "timed out"
-    return f"{type(error).__name__}: {error}"
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def now_utc() -> datetime:

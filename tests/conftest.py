@@ -28,6 +28,38 @@ spec:
         - {email: qa@example.com, enabled: true}
 """
 
+VALID_V2 = """\
+apiVersion: smtp-gitops/v2
+kind: SmtpSettings
+metadata:
+  environment: prod
+  production: true
+spec:
+  sets:
+    - name: primary
+      enabled: true
+      networkHost: smtp.example.com
+      port: 587
+      enableSsl: true
+      username: portal@example.com
+      email: no-reply@example.com
+      auth:
+        password: {fromEnv: SMTP_PRIMARY_PASSWORD}
+      reportEmails:
+        - {email: qa@example.com, enabled: true}
+    - name: notifications
+      enabled: true
+      category: notifications
+      networkHost: smtp.office365.com
+      username: portal@example.com
+      auth:
+        oauth2:
+          provider: microsoft
+          tenantId: 00000000-0000-0000-0000-000000000000
+          clientId: 11111111-2222-3333-4444-555555555555
+          clientSecret: {fromEnv: SMTP_OAUTH_CLIENT_SECRET}
+"""
+
 
 def write_env(root: Path, env: str, text: str, name: str = "smtp.yaml") -> Path:
     path = root / "environments" / env / name

@@ -65,7 +65,23 @@ def test_every_smtp_gitops_command_and_option_exists(path: Path) -> None:
 
 def test_the_workflows_cover_validate_plan_and_deploy() -> None:
     used = {words[0] for path in WORKFLOWS for words in smtp_gitops_commands(load(path))}
-    assert {"validate", "plan", "deploy"} <= used
+    assert {"validate", "plan", "deploy", "status"} <= used
+
+
+def test_deploy_pins_a_policy_that_admits_the_bundled_environments() -> None:
+    from smtp_gitops.policy import DeployPolicy
+
+    [job] = load(REPO / "examples" / "github-actions" / "deploy.yml")["jobs"].values()
+    policy = DeployPolicy(
+        tuple(job["env"]["SMTP_GITOPS_ALLOW_OUTPUT"].split(":")),
+        tuple(job["env"]["SMTP_GITOPS_ALLOW_TARGET"].split()),
+    )
+    for settings in (REPO / "environments").glob("*/smtp.yaml"):
+        spec = load(settings)["spec"]
+        if "render" in spec and "output" in spec["render"]:
+            targets = spec.get("reload", {}).get("targets", [])
+            assert policy.problems(spec["render"]["output"], targets) == [], settings
+    assert policy.problems("/root/.bashrc", ["https://evil.example.net.attacker.org/r"])
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -80,11 +96,19 @@ def test_deploy_provides_every_secret_the_bundled_environments_read() -> None:
     needed = set()
     for settings in (REPO / "environments").glob("*/smtp.yaml"):
         spec = load(settings)["spec"]
-        needed |= {
-            s["password"]["fromEnv"] for s in spec["sets"] if "fromEnv" in s.get("password", {})
-        }
+        for smtp_set in spec["sets"]:
+            auth = smtp_set.get("auth", {})
+            # v1 `password`, v2 `auth.password` and `auth.oauth2.clientSecret`
+            for secret in (
+                smtp_set.get("password", {}),
+                auth.get("password", {}),
+                auth.get("oauth2", {}).get("clientSecret", {}),
+            ):
+                if "fromEnv" in secret:
+                    needed.add(secret["fromEnv"])
         if "reload" in spec:
             needed.add(spec["reload"]["secretFromEnv"])
+    assert "SMTP_PRIMARY_CLIENT_SECRET" in needed
     [job] = load(REPO / "examples" / "github-actions" / "deploy.yml")["jobs"].values()
     [deploy_step] = [
         step

@@ -27,9 +27,10 @@ def test_new_environment_validates_clean(
     assert f"smtp-gitops check-connection qa-eu --root {root}" in out
     text = path.read_text()
     assert text.startswith(
-        "# yaml-language-server: $schema=../../schema/smtp-settings.v1.schema.json\n"
+        "# yaml-language-server: $schema=../../schema/smtp-settings.v2.schema.json\n"
+        "apiVersion: smtp-gitops/v2\n"
     )
-    assert "password: {fromEnv: QA_EU_SMTP_PASSWORD}" in text
+    assert "      auth:\n        password: {fromEnv: QA_EU_SMTP_PASSWORD}\n" in text
     assert f"production: {'true' if production else 'false'}" in text
     assert main(["validate", str(path)]) == 0
     assert capsys.readouterr().out == "1 file checked: 0 errors, 0 warnings\n"
@@ -79,3 +80,35 @@ def test_refuses_to_overwrite(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_refuses_bad_names(tmp_path: Path, name: str) -> None:
     assert main(["init", name, "--root", str(tmp_path)]) == 2
     assert list(tmp_path.iterdir()) == []
+
+
+def test_auth_oauth2_writes_an_oauth_set_that_validates_clean(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "environments"
+    assert main(["init", "qa", "--auth", "oauth2", "--root", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert "one OAuth 2.0 set" in out
+    assert "provide the OAuth client secret as $QA_SMTP_CLIENT_SECRET" in out
+    path = root / "qa" / "smtp.yaml"
+    text = path.read_text()
+    assert "        oauth2:\n          provider: microsoft " in text
+    assert "clientSecret: {fromEnv: QA_SMTP_CLIENT_SECRET}" in text
+    assert "password" not in text
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out == "1 file checked: 0 errors, 0 warnings\n"
+
+
+def test_over_a_v1_base_the_overlay_stays_v1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "environments"
+    shutil.copytree(Path(__file__).parent / "data" / "v1-environments" / "base", root / "base")
+    assert main(["init", "qa", "--root", str(root)]) == 0
+    assert "`smtp-gitops migrate` moves them all to v2" in capsys.readouterr().out
+    text = (root / "qa" / "smtp.yaml").read_text()
+    assert text.startswith(
+        "# yaml-language-server: $schema=../../schema/smtp-settings.v1.schema.json\n"
+        "apiVersion: smtp-gitops/v1\n"
+    )
+    assert main(["validate", str(root)]) == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -30,6 +31,8 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", SECRET_VALUE)
     monkeypatch.setenv("SMTP_BACKUP_PASSWORD", SECRET_VALUE)
+    monkeypatch.setenv("SMTP_PRIMARY_CLIENT_SECRET", SECRET_VALUE)
+    monkeypatch.setenv("SMTP_NOTIFICATIONS_PASSWORD", SECRET_VALUE)
     return tmp_path
 
 
@@ -56,16 +59,15 @@ def test_markdown_shows_changed_fields_and_the_effective_set(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     prod = repo / "environments" / "prod" / "smtp.yaml"
-    edit(
-        prod,
-        "    - name: primary\n      enabled: true",
-        "    - name: primary\n      enabled: false",
-    )
+    edit(prod, "the fallback\n      enabled: true", "the fallback\n      enabled: false")
     edit(prod, "      enabled: false\n  render:", "      enabled: true\n      port: 465\n  render:")
     code, out = plan(capsys, "--base", "HEAD", "--format", "markdown")
     assert code == 0
     assert "### `prod`" in out
-    assert "Effective set: `primary` → `backup`" in out
+    assert (
+        "Effective sets: administration `primary` (fallback) → `backup` (fallback), "
+        "general `primary` → `backup`, notifications `notifications`"
+    ) in out
     assert "| field | before | after |" in out
     assert "| `sets.primary.Enabled` | true | false |" in out
     assert "| `sets.backup.Enabled` | false | true |" in out
@@ -76,21 +78,29 @@ def test_markdown_shows_changed_fields_and_the_effective_set(
 def test_changing_base_shows_in_every_environment_built_on_it(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit(repo / "environments" / "base" / "smtp.yaml", "smtp.office365.com", "smtp.example.net")
+    edit(
+        repo / "environments" / "base" / "smtp.yaml",
+        "username: portal@mg.example.com",
+        "username: relay@mg.example.com",
+    )
     _, out = plan(capsys)
     for env in ("dev", "prod", "staging"):
-        assert f"{env}: effective set:" in out
-    assert out.count("~ sets.backup.NetworkHost: smtp.office365.com → smtp.example.net") == 3
+        assert f"{env}: effective sets: administration " in out
+    assert out.count("~ sets.backup.Username: portal@mg.example.com → relay@mg.example.com") == 3
 
 
 def test_secret_reference_change_shows_the_reference_not_the_value(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    edit(
-        repo / "environments" / "base" / "smtp.yaml", "SMTP_PRIMARY_PASSWORD", "SMTP_MAIN_PASSWORD"
-    )
+    base = repo / "environments" / "base" / "smtp.yaml"
+    edit(base, "SMTP_BACKUP_PASSWORD", "SMTP_MAIN_PASSWORD")
+    edit(base, "SMTP_PRIMARY_CLIENT_SECRET", "SMTP_PORTAL_CLIENT_SECRET")
     _, out = plan(capsys)
-    assert "sets.primary.Password: env:SMTP_PRIMARY_PASSWORD → env:SMTP_MAIN_PASSWORD" in out
+    assert "sets.backup.Password: env:SMTP_BACKUP_PASSWORD → env:SMTP_MAIN_PASSWORD" in out
+    assert (
+        "sets.primary.OAuth2.ClientSecret: env:SMTP_PRIMARY_CLIENT_SECRET → "
+        "env:SMTP_PORTAL_CLIENT_SECRET"
+    ) in out
 
 
 def test_added_removed_and_invalid_environments(
@@ -130,3 +140,36 @@ def test_outside_a_git_repository_is_a_usage_error(
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     code, out = plan(capsys)
     assert code == 2 and "not inside a git work tree" in out
+
+
+def test_a_change_to_a_template_alone_shows(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    template = repo / "templates" / "portal.ini.j2"
+    template.parent.mkdir()
+    template.write_text("host={{ effective.networkHost }}\n")
+    edit(
+        repo / "environments" / "prod" / "smtp.yaml",
+        "template: portal-json",
+        "template: templates/portal.ini.j2",
+    )
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "own template")
+    assert "no changes: dev, prod, staging" in plan(capsys)[1]
+    before = template.read_bytes()
+    template.write_text("server={{ effective.networkHost }}\n")
+    _, out = plan(capsys)
+    old, new = (hashlib.sha256(data).hexdigest()[:12] for data in (before, template.read_bytes()))
+    assert "\nprod: effective sets: " in out
+    assert f"\n  ~ render.templateDigest: sha256:{old} → sha256:{new}\n" in out
+    assert "no changes: dev, staging" in out
+
+
+def test_a_template_outside_the_repository_is_not_read(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit(
+        repo / "environments" / "prod" / "smtp.yaml",
+        "template: portal-json",
+        "template: /proc/self/environ",
+    )
+    _, out = plan(capsys)
+    assert "~ render.templateDigest: sha256:" in out and " → unreadable\n" in out

@@ -328,3 +328,49 @@ def test_the_readme_example_against_the_bundled_dev_environment(
     assert lines[0] == f"dev: set 'local-catcher' at 127.0.0.1:{port} (no TLS)"
     assert lines[-1] == "ok: the server accepted the connection; no mail was sent"
     assert recorder.messages == 0
+
+
+class EchoingAuthHandler(Recorder):
+    """An aiosmtpd handler whose AUTH rejection quotes back exactly what the client sent."""
+
+    async def auth_PLAIN(self, server: Any, args: list[str]) -> AuthResult:
+        return AuthResult(success=False, handled=False, message=f"535 5.7.8 got {args[1]}")
+
+    async def auth_LOGIN(self, server: Any, args: list[str]) -> AuthResult:
+        # smtplib sends the username along with AUTH LOGIN (an initial response)
+        user = base64.b64decode(args[1]) if len(args) > 1 else await server.challenge_auth("")
+        password = await server.challenge_auth("Password:")
+        sent = [base64.b64encode(part).decode() for part in (user, password)]
+        return AuthResult(
+            success=False,
+            handled=False,
+            message=f"535 5.7.8 got {sent[0]} {sent[1]} raw {password.decode()}",
+        )
+
+
+@pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
+def test_every_encoding_of_the_password_a_server_echoes_is_scrubbed(
+    repo: Path, capsys: pytest.CaptureFixture[str], mechanism: str
+) -> None:
+    other = "LOGIN" if mechanism == "PLAIN" else "PLAIN"
+    controller = Controller(
+        EchoingAuthHandler(),
+        hostname="127.0.0.1",
+        port=free_port(),
+        auth_require_tls=False,
+        auth_exclude_mechanism=[other],
+    )
+    controller.start()
+    try:
+        write_env(repo, "dev", settings(controller.port))
+        code, out = check(capsys)
+    finally:
+        controller.stop()
+    forms = {
+        "PLAIN": base64.b64encode(f"\0{USER}\0{PASSWORD}".encode()).decode(),
+        "LOGIN": base64.b64encode(PASSWORD.encode()).decode(),
+    }
+    assert code == 1 and "Error: authentication rejected: 535 5.7.8 got " in out
+    assert forms[mechanism] not in out and "***" in out
+    if mechanism == "LOGIN":
+        assert f"got {base64.b64encode(USER.encode()).decode()} *** raw ***" in out

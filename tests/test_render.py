@@ -88,7 +88,7 @@ def test_dotenv_template(repo: Path, capsys: pytest.CaptureFixture[str]) -> None
 def test_user_template(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     template = repo / "custom.ini.j2"
     template.write_text("[smtp]\nhost={{ effective.networkHost }}\nsets={{ sets | length }}\n")
-    code, out, _ = render(capsys, "prod", "--template", str(template))
+    code, out, _ = render(capsys, "prod", "--template", "custom.ini.j2")
     assert (code, out) == (0, "[smtp]\nhost=smtp.gmail.com\nsets=2\n")
 
 
@@ -96,10 +96,11 @@ def test_undefined_template_variable_is_a_clear_error(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     template = repo / "bad.j2"
-    template.write_text("{{ effective.hostname }}\n")
-    code, out, err = render(capsys, "prod", "--template", str(template))
+    template.write_text("first line\n{{ effective.hostname }}\n")
+    code, out, err = render(capsys, "prod", "--template", "bad.j2")
     assert code == 1 and out == ""
-    assert "hostname" in err and "Traceback" not in err
+    assert "template bad.j2 (line 2): 'dict object' has no attribute 'hostname'" in err
+    assert "Traceback" not in err
 
 
 def test_missing_secret_names_the_variable_and_renders_nothing(
@@ -179,3 +180,40 @@ def test_unwritable_out_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixtu
     (repo / "blocker").write_text("a file, not a folder")
     code, _, err = render(capsys, "prod", "--out", str(repo / "blocker" / "smtp.json"))
     assert code == 1 and "cannot write" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])
+def test_a_secret_file_must_be_a_regular_file(
+    repo: Path, capsys: pytest.CaptureFixture[str], special: str
+) -> None:
+    import os
+
+    path = special
+    if special == "fifo":
+        os.mkfifo(repo / "fifo")  # opening it for reading would wait for a writer forever
+        path = str(repo / "fifo")
+    elif special == "folder":
+        (repo / "folder").mkdir()
+        path = str(repo / "folder")
+    write_env(repo, "prod", VALID + SECOND.replace("SECRET_FILE", path))
+    code, out, err = render(capsys, "prod")
+    assert code == 1 and out == ""
+    assert f"secret file {path} is not a regular file (password of set 'backup')" in err
+
+
+def test_a_secret_file_over_the_cap_is_refused_unread(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smtp_gitops.secrets import MAX_SECRET_FILE_BYTES
+
+    big = repo / "big.secret"
+    big.write_bytes(b"x" * (MAX_SECRET_FILE_BYTES + 1))
+    (repo / "link.secret").symlink_to(big)  # the cap applies to what a link resolves to
+    write_env(repo, "prod", VALID + SECOND.replace("SECRET_FILE", str(repo / "link.secret")))
+    code, out, err = render(capsys, "prod")
+    assert code == 1 and out == ""
+    assert f"is larger than {MAX_SECRET_FILE_BYTES} bytes" in err
+    big.write_bytes(b"x" * (MAX_SECRET_FILE_BYTES - 1) + b"\n")
+    code, out, _ = render(capsys, "prod")
+    assert code == 0
+    assert json.loads(out)["SmtpSettings"][1]["Password"] == "x" * (MAX_SECRET_FILE_BYTES - 1)

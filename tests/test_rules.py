@@ -8,7 +8,7 @@ import pytest
 
 from smtp_gitops.diagnostics import Diagnostic
 from smtp_gitops.rules import all_rules
-from tests.conftest import VALID, only
+from tests.conftest import VALID, VALID_V2, only
 
 Check = Callable[..., list[Diagnostic]]
 
@@ -55,7 +55,7 @@ CASES: list[tuple[str, str, str, int, int]] = [
     ("schema", VALID.replace("port: 587", "port: 70000"), "error", 11, 13),
     ("schema", VALID.replace("      networkHost: smtp.gmail.com\n", ""), "error", 8, 7),
     ("unknown-key", VALID.replace("enableSsl: true", "enableSSL: true"), "error", 12, 7),
-    ("api-version", VALID.replace("smtp-gitops/v1", "smtp-gitops/v2"), "error", 1, 13),
+    ("api-version", VALID.replace("smtp-gitops/v1", "smtp-gitops/v3"), "error", 1, 13),
     ("api-version", VALID.replace("kind: SmtpSettings\n", ""), "error", 1, 1),
     (
         "environment-mismatch",
@@ -134,6 +134,35 @@ CASES: list[tuple[str, str, str, int, int]] = [
         17,
         19,
     ),
+    (
+        "invalid-target",
+        VALID + "  reload:\n    targets: ['http://[::1/r']\n    secretFromEnv: S\n",
+        "error",
+        18,
+        15,
+    ),
+    (
+        "insecure-target",
+        VALID + "  reload:\n    targets:\n      - http://portal-1.example.com/r\n"
+        "    secretFromEnv: S\n",
+        "warning",
+        19,
+        9,
+    ),
+    (
+        "oauth2-incomplete",
+        VALID_V2.replace("          tenantId: 00000000-0000-0000-0000-000000000000\n", ""),
+        "error",
+        26,
+        21,
+    ),
+    (
+        "basic-auth-deprecated",
+        VALID_V2.replace("networkHost: smtp.example.com", "networkHost: smtp.office365.com"),
+        "warning",
+        16,
+        9,
+    ),
 ]
 
 
@@ -180,7 +209,38 @@ NOT_TRIGGERED: list[tuple[str, str]] = [
         with_set(redirectToReportEmails="true").replace("production: true", "production: false"),
     ),
     ("duplicate-report-email", VALID + "        - {email: ops@example.com, enabled: true}\n"),
+    (
+        "invalid-target",
+        VALID
+        + "  reload:\n    targets: ['https://[2001:db8::1]:8443/r', 'http://127.0.0.1:8787/r']"
+        "\n    secretFromEnv: S\n",
+    ),
+    (
+        "insecure-target",
+        VALID + "  reload:\n    targets: [http://localhost:8787/r, https://p.example.com/r]"
+        "\n    secretFromEnv: S\n",
+    ),
+    ("oauth2-incomplete", VALID_V2),
+    ("basic-auth-deprecated", VALID_V2),
 ]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://[::1/r",
+        "https://user:pw@portal.example.com/r",
+        "https://portal_1.example.com/r",
+        "https://portal.example.com:0/r",
+        "https://portal.example.com:70000/r",
+        "https:///r",
+    ],
+)
+def test_invalid_target_catches_urls_the_schema_lets_through(check: Check, url: str) -> None:
+    text = VALID + f"  reload:\n    targets: ['{url}']\n    secretFromEnv: S\n"
+    found = only(check(text), "invalid-target")
+    assert len(found) == 1
+    assert "pw@" not in found[0].message, "a password in a URL is not repeated"
 
 
 @pytest.mark.parametrize(("rule", "text"), NOT_TRIGGERED)

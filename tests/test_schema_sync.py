@@ -11,28 +11,33 @@ import pytest
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
-from smtp_gitops.model import SmtpSettingsFile
-from smtp_gitops.schema import json_schema, json_schema_text
+from smtp_gitops.model import SmtpSettingsFile, SmtpSettingsFileV2
+from smtp_gitops.schema import SCHEMA_VERSIONS, json_schema, json_schema_text
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = REPO / "schema" / "smtp-settings.v1.schema.json"
 
 
-def test_committed_schema_is_generated_from_the_model() -> None:
-    assert SCHEMA_FILE.read_text(encoding="utf-8") == json_schema_text(), (
-        "schema/ is stale: run `smtp-gitops schema > schema/smtp-settings.v1.schema.json`"
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+def test_committed_schema_is_generated_from_the_model(version: str) -> None:
+    committed = REPO / "schema" / f"smtp-settings.{version}.schema.json"
+    assert committed.read_text(encoding="utf-8") == json_schema_text(version), (
+        f"schema/ is stale: run `smtp-gitops schema --version {version} > {committed.name}`"
     )
 
 
-def test_schema_is_valid_draft_2020_12() -> None:
-    jsonschema.Draft202012Validator.check_schema(json_schema())
+@pytest.mark.parametrize("version", SCHEMA_VERSIONS)
+def test_schema_is_valid_draft_2020_12(version: str) -> None:
+    jsonschema.Draft202012Validator.check_schema(json_schema(version))
 
 
-def test_examples_point_their_editors_at_the_schema() -> None:
+def test_examples_point_their_editors_at_the_schema_of_their_version() -> None:
     for path in sorted((REPO / "environments").glob("*/smtp.yaml")):
-        first = path.read_text(encoding="utf-8").splitlines()[0]
-        assert first == "# yaml-language-server: $schema=../../schema/smtp-settings.v1.schema.json"
-        assert (path.parent / "../../schema/smtp-settings.v1.schema.json").resolve() == SCHEMA_FILE
+        text = path.read_text(encoding="utf-8")
+        version = "v2" if "apiVersion: smtp-gitops/v2" in text else "v1"
+        schema = f"../../schema/smtp-settings.{version}.schema.json"
+        assert text.splitlines()[0] == f"# yaml-language-server: $schema={schema}"
+        assert (path.parent / schema).resolve().is_file()
 
 
 def _document() -> dict[str, Any]:
@@ -138,11 +143,14 @@ def test_bundled_examples_pass_the_json_schema_after_layering() -> None:
     from smtp_gitops.validator import Validator
     from smtp_gitops.yamlnodes import to_plain
 
-    validator = jsonschema.Draft202012Validator(json_schema())
     for env in ("dev", "staging", "prod"):
         checked = Validator().check(str(REPO / "environments" / env / "smtp.yaml"))
         assert checked.root is not None
-        assert list(validator.iter_errors(to_plain(checked.root))) == []
+        document = to_plain(checked.root)
+        assert isinstance(document, dict)
+        version = str(document["apiVersion"]).rsplit("/", 1)[1]
+        validator = jsonschema.Draft202012Validator(json_schema(version))
+        assert list(validator.iter_errors(document)) == []
 
 
 def test_schema_command_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
@@ -150,6 +158,85 @@ def test_schema_command_prints_the_committed_schema(capsys: pytest.CaptureFixtur
 
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads(SCHEMA_FILE.read_text())
+    assert main(["schema", "--version", "v2"]) == 0
+    v2 = REPO / "schema" / "smtp-settings.v2.schema.json"
+    assert json.loads(capsys.readouterr().out) == json.loads(v2.read_text())
+
+
+def _document_v2() -> dict[str, Any]:
+    document = _document()
+    document["apiVersion"] = "smtp-gitops/v2"
+    primary = document["spec"]["sets"][0]
+    primary["auth"] = {"password": primary.pop("password")}
+    document["spec"]["sets"].append(
+        {
+            "name": "notifications",
+            "enabled": True,
+            "category": "notifications",
+            "networkHost": "smtp.office365.com",
+            "username": "portal@example.com",
+            "email": "no-reply@example.com",
+            "auth": {
+                "oauth2": {
+                    "provider": "microsoft",
+                    "tenantId": "00000000-0000-0000-0000-000000000000",
+                    "clientId": "11111111-2222-3333-4444-555555555555",
+                    "clientSecret": {"fromEnv": "SMTP_OAUTH_CLIENT_SECRET"},
+                    "scope": "https://outlook.office365.com/.default",
+                }
+            },
+        }
+    )
+    return document
+
+
+MUTATIONS_V2 = [
+    ("spec.sets.1.category", "marketing"),
+    ("spec.sets.1.category", "General"),
+    ("spec.sets.1.category", _DELETE),
+    ("spec.sets.1.email", 5),
+    ("spec.sets.1.email", _DELETE),
+    ("spec.sets.1.auth", None),
+    ("spec.sets.1.auth", {}),
+    ("spec.sets.1.auth", "password"),
+    ("spec.sets.1.auth.extra", 1),
+    ("spec.sets.1.auth.oauth2.provider", "yahoo"),
+    ("spec.sets.1.auth.oauth2.provider", _DELETE),
+    ("spec.sets.1.auth.oauth2.clientId", _DELETE),
+    ("spec.sets.1.auth.oauth2.clientId", ""),
+    ("spec.sets.1.auth.oauth2.clientSecret", _DELETE),
+    ("spec.sets.1.auth.oauth2.clientSecret", "literal"),
+    ("spec.sets.1.auth.oauth2.clientSecret", {"fromEnv": "1BAD"}),
+    ("spec.sets.1.auth.oauth2.tenantId", None),
+    ("spec.sets.1.auth.oauth2.tokenUrl", ""),
+    ("spec.sets.1.auth.oauth2.tokenUrl", "https://login.example.com/token"),
+    ("spec.sets.1.auth.oauth2.scope", 3),
+    ("spec.sets.1.auth.password", {"fromEnv": "X"}),
+    ("spec.sets.0.password", {"fromEnv": "X"}),
+    ("spec.sets.0.auth.password", "literal"),
+    ("spec.sets.0.auth.password", None),
+    ("apiVersion", "smtp-gitops/v1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value"), MUTATIONS_V2, ids=[f"{p}={v!r}"[:60] for p, v in MUTATIONS_V2]
+)
+def test_v2_model_and_schema_agree(path: str, value: Any) -> None:
+    document = _set(_document_v2(), path, value)
+    schema_ok = jsonschema.Draft202012Validator(json_schema("v2")).is_valid(document)
+    try:
+        SmtpSettingsFileV2.model_validate(document)
+        model_ok = True
+    except ValidationError:
+        model_ok = False
+    assert schema_ok == model_ok
+
+
+def test_the_v2_baseline_document_is_valid() -> None:
+    document = _document_v2()
+    assert jsonschema.Draft202012Validator(json_schema("v2")).is_valid(document)
+    SmtpSettingsFileV2.model_validate(document)
 
 
 def test_yaml_numbers_reach_the_model_with_yaml_1_2_types() -> None:

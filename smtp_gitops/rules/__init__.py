@@ -39,6 +39,10 @@ SEMANTIC_RULES = (
     "redirect_without_recipients",
     "redirect_in_production",
     "duplicate_report_email",
+    "invalid_target",
+    "insecure_target",
+    "oauth2_incomplete",
+    "basic_auth_deprecated",
 )
 
 Check = Callable[["SettingsContext"], Iterable["Diagnostic"]]

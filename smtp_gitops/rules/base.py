@@ -9,7 +9,7 @@ from smtp_gitops.diagnostics import Diagnostic, Mark, Severity
 from smtp_gitops.yamlnodes import Path, locate
 
 if TYPE_CHECKING:
-    from smtp_gitops.model import SmtpSettingsFile
+    from smtp_gitops.model import Settings
     from smtp_gitops.yamlnodes import MapNode
 
 
@@ -36,7 +36,7 @@ def rule(module_doc: str | None, rule_id: str, severity: Severity) -> Rule:
 class SettingsContext:
     """A merged settings document that passed the schema, with the place of every value."""
 
-    settings: SmtpSettingsFile
+    settings: Settings
     root: MapNode
     folder: str
 

@@ -1,22 +1,25 @@
-"""``defaultCredentials`` is true, so the set's username and password are ignored.
+"""``defaultCredentials`` is true, so the set's own credentials are ignored.
 
-The portal uses its default credentials instead of this set's; the username and password written
-here have no effect, which misleads whoever reads the file.
+The portal uses its default credentials instead of this set's; the ``username`` and ``password``
+(v1) or ``username`` and ``auth`` (v2) written here have no effect, which misleads whoever reads
+the file.
 """
 
 from collections.abc import Iterator
 
 from smtp_gitops.diagnostics import Diagnostic, Severity
+from smtp_gitops.model import SmtpSetV2
 from smtp_gitops.rules.base import SettingsContext, rule
 
 RULE = rule(__doc__, "credentials-ignored", Severity.WARNING)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if not smtp_set.defaultCredentials:
             continue
-        for field in ("username", "password"):
+        login = "auth" if isinstance(smtp_set, SmtpSetV2) else "password"
+        for field in ("username", login):
             if getattr(smtp_set, field) is not None:
                 yield context.report(
                     RULE,

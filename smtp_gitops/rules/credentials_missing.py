@@ -1,31 +1,43 @@
-"""``defaultCredentials`` is false but the set has no username or no password.
+"""``defaultCredentials`` is false but the set has no username, or nothing to log in with.
 
-Without ``defaultCredentials`` the portal logs in with the set's own username and password; with
-either missing, every message fails to send. Add them, or set ``defaultCredentials: true``.
+Without ``defaultCredentials`` the portal logs in with the set's own credentials: in v1 its
+``username`` and ``password``, in v2 its ``username`` and ``auth`` (a password, or OAuth 2.0
+client credentials). With either missing, every message fails to send. Add them, or set
+``defaultCredentials: true``.
 """
 
 from collections.abc import Iterator
 
 from smtp_gitops.diagnostics import Diagnostic, Severity
+from smtp_gitops.model import SmtpSetV2
 from smtp_gitops.rules.base import SettingsContext, rule
+from smtp_gitops.yamlnodes import Path
 
 RULE = rule(__doc__, "credentials-missing", Severity.ERROR)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if smtp_set.defaultCredentials:
             continue
+        login = "auth" if isinstance(smtp_set, SmtpSetV2) else "password"
+        has_login = smtp_set.password is not None or smtp_set.oauth2 is not None
         missing = [
             name
-            for name, value in (("username", smtp_set.username), ("password", smtp_set.password))
-            if value is None
+            for name, present in (("username", smtp_set.username is not None), (login, has_login))
+            if not present
         ]
         if missing:
+            path: Path = ("spec", "sets", index)
+            if isinstance(smtp_set, SmtpSetV2) and smtp_set.auth is not None and not has_login:
+                path = (*path, "auth")  # `auth: {}`: point at the empty mapping
             yield context.report(
                 RULE,
-                ("spec", "sets", index),
+                path,
                 f"set {smtp_set.name!r} has no {' and no '.join(missing)} "
                 "and does not use the default credentials",
-                hint="add them, or set `defaultCredentials: true`",
+                hint="add `auth: {password: ...}` or `auth: {oauth2: ...}`, "
+                "or set `defaultCredentials: true`"
+                if login == "auth" and login in missing
+                else "add them, or set `defaultCredentials: true`",
             )

@@ -13,7 +13,7 @@ RULE = rule(__doc__, "duplicate-report-email", Severity.WARNING)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         seen: set[str] = set()
         for position, report in enumerate(smtp_set.reportEmails):
             address = report.email.lower()

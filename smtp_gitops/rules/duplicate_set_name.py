@@ -14,7 +14,7 @@ RULE = rule(__doc__, "duplicate-set-name", Severity.ERROR)
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
     seen: dict[str, int] = {}
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if smtp_set.name in seen:
             yield context.report(
                 RULE,

@@ -1,7 +1,8 @@
-"""``username`` (the sender address) or a report email is not a valid address.
+"""``username``, ``email`` (the sender address) or a report email is not a valid address.
 
 An address is ``local@domain`` with a dotted domain, e.g. ``portal@example.com``. The portal
-sends from ``username``, so a malformed one is rejected by the SMTP server at the first mail.
+sends from ``email`` (v2; it defaults to ``username``) or ``username`` (v1), so a malformed one
+is rejected by the SMTP server at the first mail.
 """
 
 import re
@@ -28,7 +29,7 @@ def is_valid_email(address: str) -> bool:
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         base = ("spec", "sets", index)
         if smtp_set.username is not None and not is_valid_email(smtp_set.username):
             yield context.report(
@@ -36,6 +37,14 @@ def check(context: SettingsContext) -> Iterator[Diagnostic]:
                 (*base, "username"),
                 f"set {smtp_set.name!r}: username {smtp_set.username!r} is not an email address",
                 hint="the username is the sender address, e.g. portal@example.com",
+            )
+        email = getattr(smtp_set, "email", None)
+        if email is not None and not is_valid_email(email):
+            yield context.report(
+                RULE,
+                (*base, "email"),
+                f"set {smtp_set.name!r}: email {email!r} is not an email address",
+                hint="the email is the sender address, e.g. no-reply@example.com",
             )
         for position, report in enumerate(smtp_set.reportEmails):
             if not is_valid_email(report.email):

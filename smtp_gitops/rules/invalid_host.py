@@ -30,7 +30,7 @@ def is_valid_host(host: str) -> bool:
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         host = smtp_set.networkHost
         if is_valid_host(host):
             continue

@@ -16,7 +16,7 @@ LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if smtp_set.enableSsl:
             continue
         path = ("spec", "sets", index, "enableSsl")

@@ -16,7 +16,7 @@ RULE = rule(__doc__, "redirect-in-production", Severity.WARNING)
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
     if not context.settings.metadata.production:
         return
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if smtp_set.redirectToReportEmails:
             yield context.report(
                 RULE,

@@ -13,7 +13,7 @@ RULE = rule(__doc__, "redirect-without-recipients", Severity.ERROR)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    for index, smtp_set in enumerate(context.settings.spec.sets):
+    for index, smtp_set in enumerate(context.settings.sets()):
         if smtp_set.redirectToReportEmails and not any(r.enabled for r in smtp_set.reportEmails):
             yield context.report(
                 RULE,

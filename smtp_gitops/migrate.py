@@ -1,0 +1,203 @@
+"""``migrate``: rewrite v1 settings files as v2, changing only what v2 spells differently.
+
+The edits are made in the file's own text at the places the YAML parser located: ``apiVersion``
+becomes ``smtp-gitops/v2``, each set's ``password: X`` becomes ``auth:`` with ``password: X``
+nested under it (block style, its comment kept on its line), and the editor modeline points at
+the v2 schema. Everything else (comments, key order, quoting, blank lines, line endings) is left
+byte for byte, which a parse-and-re-emit round trip cannot promise. The result is parsed again
+and must hold exactly the v1 data moved into v2's shape, or the file is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+
+from smtp_gitops.discovery import base_file_for, discover, escapes_repository
+from smtp_gitops.loader import load_text
+from smtp_gitops.model import API_VERSION, API_VERSION_V2
+from smtp_gitops.yamlnodes import MapNode, Node, ScalarNode, SeqNode, to_plain
+
+BOM = "\ufeff"
+_MODELINE = re.compile(
+    r"^(#\s*yaml-language-server:\s*\$schema=\S*)smtp-settings\.v1\.schema\.json"
+)
+
+
+class MigrationError(Exception):
+    """A file that cannot be migrated safely; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    path: str
+    before: bytes
+    after: bytes
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _is_blank_or_deeper(line: str, column: int) -> bool:
+    """A line that still belongs to a value whose key starts at ``column`` (0-based)."""
+    stripped = line.strip()
+    return not stripped or _indent(line) > column
+
+
+class _TextEdits:
+    """The file as lines; edits are applied from the bottom up so marks stay valid."""
+
+    def __init__(self, text: str) -> None:
+        self.newline = "\r\n" if "\r\n" in text else "\n"
+        self.lines = text.split("\n")
+        # (key line, key column, value end line, value end column), all 0-based
+        self._pending: list[tuple[int, int, int, int]] = []
+
+    def nest_under_auth(self, line: int, column: int, end_line: int, end_column: int) -> None:
+        self._pending.append((line, column, end_line, end_column))
+
+    def apply(self) -> str:
+        for line, column, end_line, end_column in sorted(self._pending, reverse=True):
+            self._nest(line, column, end_line, end_column)
+        return "\n".join(self.lines)
+
+    def _nest(self, line: int, column: int, end_line: int, end_column: int) -> None:
+        text = self.lines[line]
+        prefix = text[:column]
+        if prefix.strip(" -") == "":
+            # Block style: `password:` opens its line; move it (and its value's continuation
+            # lines) two spaces deeper under a new `auth:` key.
+            following = line + 1
+            while following < len(self.lines) and _is_blank_or_deeper(
+                self.lines[following], column
+            ):
+                following += 1
+            # Trailing blank lines belong to what follows, not to the value.
+            while following > line + 1 and not self.lines[following - 1].strip(" \r"):
+                following -= 1
+            for index in range(line + 1, following):
+                if self.lines[index].strip(" \r"):
+                    self.lines[index] = "  " + self.lines[index]
+            cr = "\r" if self.newline == "\r\n" else ""
+            self.lines[line] = f"{prefix}auth:{cr}"
+            self.lines.insert(line + 1, " " * (column + 2) + text[column:])
+            return
+        # Flow style (`- {name: a, password: {...}}`): wrap the entry in `auth: {...}`.
+        closing = self.lines[end_line]
+        self.lines[end_line] = closing[:end_column] + "}" + closing[end_column:]
+        opening = self.lines[line]
+        self.lines[line] = opening[:column] + "auth: {" + opening[column:]
+
+
+def _entry(node: Node | None, key: str) -> tuple[Node, int, int] | None:
+    if isinstance(node, MapNode) and key in node.entries:
+        entry = node.entries[key]
+        return entry.value, entry.key_mark.line - 1, entry.key_mark.column - 1
+    return None
+
+
+def _nest_password(item: object) -> object:
+    if not (isinstance(item, dict) and "password" in item):
+        return item
+    return {
+        ("auth" if key == "password" else key): (
+            {"password": value} if key == "password" else value
+        )
+        for key, value in item.items()
+    }
+
+
+def _expected_v2(document: object) -> object:
+    """The v1 data as v2 holds it: what the migrated file must parse to."""
+    if not isinstance(document, dict):
+        return document
+    result = dict(document)
+    result["apiVersion"] = API_VERSION_V2
+    spec = result.get("spec")
+    if isinstance(spec, dict) and isinstance(spec.get("sets"), list):
+        sets = [_nest_password(item) for item in spec["sets"]]
+        result["spec"] = {**spec, "sets": sets}
+    return result
+
+
+def migrate_text(path: str, data: bytes) -> bytes:
+    """The v2 form of a v1 file (the same bytes for a v2 file)."""
+    loaded = load_text(path, data)
+    if not loaded.ok or loaded.root is None or loaded.diagnostics:
+        first = loaded.diagnostics[0] if loaded.diagnostics else None
+        reason = f"{first.rule} at line {first.line}: {first.message}" if first else "not YAML"
+        raise MigrationError(f"{path}: cannot migrate a file with errors ({reason})")
+    root = loaded.root
+    version = _entry(root, "apiVersion")
+    if version is None or not isinstance(version[0], ScalarNode):
+        raise MigrationError(f"{path}: no apiVersion; only smtp-gitops/v1 files are migrated")
+    if version[0].value == API_VERSION_V2:
+        return data
+    if version[0].value != API_VERSION:
+        raise MigrationError(f"{path}: apiVersion {version[0].value!r} is not {API_VERSION!r}")
+    text = data.decode("utf-8")
+    bom = BOM if text.startswith(BOM) else ""
+    edits = _TextEdits(text.removeprefix(BOM))
+    spec = _entry(root, "spec")
+    sets = _entry(spec[0] if spec else None, "sets")
+    for item in sets[0].items if sets and isinstance(sets[0], SeqNode) else []:
+        password = _entry(item, "password")
+        if password is not None:
+            value, line, column = password
+            edits.nest_under_auth(line, column, value.end.line - 1, value.end.column - 1)
+    lines = edits.apply().split("\n")
+    value_node = version[0]
+    at = value_node.mark.line - 1
+    lines[at] = lines[at][: value_node.mark.column - 1] + lines[at][
+        value_node.mark.column - 1 :
+    ].replace(API_VERSION, API_VERSION_V2, 1)
+    for index, comment in enumerate(lines):
+        if not comment.startswith("#"):
+            break  # the modeline sits in the leading comment block
+        lines[index] = _MODELINE.sub(r"\1smtp-settings.v2.schema.json", comment)
+    migrated = (bom + "\n".join(lines)).encode("utf-8")
+    check = load_text(path, migrated)
+    if check.root is None or to_plain(check.root) != _expected_v2(to_plain(root)):
+        raise MigrationError(f"{path}: cannot migrate this layout safely; edit it by hand")
+    return migrated
+
+
+def files_to_migrate(paths: list[str]) -> tuple[list[str], list[str]]:
+    """The files named (folders searched), each with its base and the base's other
+    environments: they must share one apiVersion, so they move together."""
+    found = discover(paths)
+    files: dict[str, str] = {}
+    for path in found.files:
+        files.setdefault(os.path.realpath(path), path)
+        base = base_file_for(path)
+        if base is not None:
+            for member in discover([base]).files:
+                files.setdefault(os.path.realpath(member), member)
+    return sorted(files.values()), found.problems
+
+
+def migrate_file(path: str) -> Migration:
+    if escapes_repository(path):
+        raise MigrationError(f"{path}: symbolic link points outside the repository")
+    try:
+        with open(path, "rb") as handle:
+            before = handle.read()
+    except OSError as error:
+        raise MigrationError(f"cannot read {path}: {error.strerror or error}") from None
+    return Migration(path, before, migrate_text(path, before))
+
+
+def write_migration(migration: Migration) -> None:
+    """Replace the file atomically, keeping its permissions (a symlink's target is written)."""
+    from smtp_gitops.files import write_atomic
+
+    target = os.path.realpath(migration.path)
+    mode = stat.S_IMODE(os.stat(target).st_mode)
+    write_atomic(target, migration.after, mode=mode)
