@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from smtp_gitops.cli import main
 from smtp_gitops.validator import Validator
-from tests.conftest import VALID, write_env
+from tests.conftest import VALID, VALID_V2, write_env
 
 SECRET = "Sup3rS3cret"
 REFERENCE = "password: {fromEnv: SMTP_PRIMARY_PASSWORD}"
@@ -144,3 +144,24 @@ def test_no_spelling_of_a_password_reaches_a_message(
     text = VALID.replace(REFERENCE, f"{key}{indent}{before}{SECRET}{after}")
     for d in Validator(_OneFile(text)).check(PATH).diagnostics:
         assert SECRET not in d.message + (d.hint or ""), (text, d)
+
+
+V2_SECRETS = {
+    "password": "password: {fromEnv: SMTP_PRIMARY_PASSWORD}",
+    "clientSecret": "clientSecret: {fromEnv: SMTP_OAUTH_CLIENT_SECRET}",
+}
+
+
+@pytest.mark.parametrize("key", V2_SECRETS)
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_v2_secrets_are_redacted_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, spelling: str
+) -> None:
+    assert V2_SECRETS[key] in VALID_V2
+    written = spelling.replace("password", key, 1) if spelling.startswith("password") else spelling
+    path = write_env(tmp_path, "prod", VALID_V2.replace(V2_SECRETS[key], written))
+    for output_format in ("text", "sarif"):
+        code = main(["validate", "--no-color", "--format", output_format, str(path)])
+        captured = capsys.readouterr()
+        assert code in (0, 1)
+        assert SECRET not in captured.out + captured.err, (output_format, captured.out)
