@@ -75,6 +75,15 @@ class Omitted(Diagnostic):
     count: int = 0
 
 
+def error_count(diagnostics: Iterable[Diagnostic]) -> int:
+    """Errors among ``diagnostics``, counting those an ``Omitted`` stands for."""
+    return sum(
+        d.count if isinstance(d, Omitted) else 1
+        for d in diagnostics
+        if d.severity is Severity.ERROR
+    )
+
+
 class Capped:
     """Keeps the first ``limit`` diagnostics by position and only counts the rest (by rule and
     severity), so a check costs the same memory whether it finds a hundred problems or a

@@ -7,8 +7,9 @@ import json
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from smtp_gitops.cli import main
 from smtp_gitops.diagnostics import MAX_PER_FILE, Diagnostic, Mark, Omitted, Report, Severity
@@ -55,11 +56,11 @@ def test_a_mebibyte_of_unknown_keys_validates_in_seconds_with_bounded_memory(
 
 
 def test_json_lists_the_first_diagnostics_then_how_many_more(
-    tmp_path: Path, capsys: Callable[..., object]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = unknown_keys_file(tmp_path, keys=5_000)
     assert main(["validate", "--format", "json", str(path)]) == 1
-    report = json.loads(capsys.readouterr().out)  # type: ignore[attr-defined]
+    report = json.loads(capsys.readouterr().out)
     diagnostics = report["diagnostics"]
     assert len(diagnostics) == MAX_PER_FILE + 1
     assert [d["rule"] for d in diagnostics] == ["unknown-key"] * (MAX_PER_FILE + 1)
@@ -71,11 +72,11 @@ def test_json_lists_the_first_diagnostics_then_how_many_more(
     assert report["summary"]["errors"] == 5_000
 
 
-def test_every_file_gets_its_own_cap(tmp_path: Path, capsys: Callable[..., object]) -> None:
+def test_every_file_gets_its_own_cap(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     for i in range(8):
         unknown_keys_file(tmp_path, f"env{i}", keys=1_000)
     assert main(["validate", "--format", "text", str(tmp_path / "environments")]) == 1
-    lines = capsys.readouterr().out.splitlines()  # type: ignore[attr-defined]
+    lines = capsys.readouterr().out.splitlines()
     notes = [line for line in lines if "more diagnostics in this file not shown" in line]
     assert len(notes) == 8
     assert lines[-1] == "8 files checked: 8000 errors, 0 warnings"
@@ -102,7 +103,7 @@ def test_repeated_keys_are_capped_while_loading(tmp_path: Path) -> None:
 
 
 def test_hidden_errors_still_fail_the_run_when_only_warnings_are_shown(
-    tmp_path: Path, capsys: Callable[..., object]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     emails = "".join("        - {email: qa@example.com}\n" for _ in range(MAX_PER_FILE + 2))
     text = VALID.replace("        - {email: qa@example.com, enabled: true}\n", emails)
@@ -110,7 +111,7 @@ def test_hidden_errors_still_fail_the_run_when_only_warnings_are_shown(
     text += "    - name: zz\n      networkHost: 'bad host!'\n      defaultCredentials: true\n"
     path = write_env(tmp_path, "prod", text)
     assert main(["validate", "--format", "json", str(path)]) == 1
-    report = json.loads(capsys.readouterr().out)  # type: ignore[attr-defined]
+    report = json.loads(capsys.readouterr().out)
     shown = report["diagnostics"]
     assert {d["rule"] for d in shown[:-1]} == {"duplicate-report-email"}
     assert shown[-1]["severity"] == "error"
@@ -148,3 +149,19 @@ def test_a_run_keeps_only_base_files_in_memory(tmp_path: Path) -> None:
         assert validator.check(path).diagnostics
     base = str(tmp_path / "environments" / "base" / "smtp.yaml")
     assert list(validator._loaded) == [base]
+
+
+def test_plan_counts_every_error_of_a_capped_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
+
+    write_env(tmp_path, "prod", VALID)
+    git("init", "-q", "-b", "main")
+    git("-c", "user.email=ci@example.com", "-c", "user.name=CI", "add", ".")
+    git("-c", "user.email=ci@example.com", "-c", "user.name=CI", "commit", "-q", "-m", "start")
+    unknown_keys_file(tmp_path, keys=5_000)
+    monkeypatch.chdir(tmp_path)
+    main(["plan", "--base", "HEAD"])
+    assert "(5000 errors)" in capsys.readouterr().out
