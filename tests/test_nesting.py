@@ -62,6 +62,10 @@ def _after_quoted_scalar(depth: int) -> str:
     return "a: \"it's\"\nb: 'say \"hi'\nc:\n" + "- " * depth + "x\n"
 
 
+def _second_document(depth: int) -> str:
+    return "a: 1\n---\n" + "- " * depth + "x\n"
+
+
 CONSTRUCTS = {
     "block sequence": _block_sequence,
     "flow sequence": _flow,
@@ -72,6 +76,7 @@ CONSTRUCTS = {
     "complex keys": _complex_keys,
     "mixed block and flow": _mixed,
     "after quoted scalars": _after_quoted_scalar,
+    "in a second document": _second_document,
 }
 
 
