@@ -154,7 +154,7 @@ def test_block_mappings_nested_by_indentation_are_refused() -> None:
 
 
 _PIECES = st.sampled_from(
-    ["- ", "[", "{a: ", "? ", "a:\n", "# '\n", "'[{'\n", '"\\"[" ', "|\n  [\n"]
+    ["- ", "[", "{a: ", "? ", "a:\n", "# '\n", "'[{'\n", '"\\"[" ', "|\n  [\n", "---\n"]
 )
 
 
