@@ -162,9 +162,10 @@ def validate(
     if found.problems and not found.files:
         ctx.exit(EXIT_USAGE)
     report, unreadable = validate_files(
-        found.files, production_environments=config.production_environments
+        found.files,
+        production_environments=config.production_environments,
+        adjust=lambda unfinished: selection.apply(unfinished, found.files),
     )
-    report = selection.apply(report, found.files)
     for problem in unreadable:
         click.echo(f"Error: cannot read {problem}", err=True)
     output = renderer(config.format)(report, color=use_color(no_color))

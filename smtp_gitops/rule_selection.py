@@ -1,5 +1,5 @@
 """Which rules a run reports, and at which severity: ``--select``/``--ignore``, the configured
-severities, and inline ignores, applied to a finished report.
+severities, and inline ignores, applied to a report before it is finished (and capped).
 
 The checks always run in full; this only filters and re-grades what they found, so the
 validator (and its worker processes) stay the same whatever is selected.
@@ -60,8 +60,9 @@ class RuleSelection:
             return dataclasses.replace(diagnostic, severity=Severity(level))
         return diagnostic
 
-    def apply(self, report: Report, checked: Iterable[str]) -> Report:
-        """``report`` after inline ignores, the selection and the severities.
+    def apply(self, report: Report, checked: Iterable[str]) -> list[Diagnostic]:
+        """The findings of an unfinished ``report`` after inline ignores, the selection and the
+        severities (``validate_files``' ``adjust``).
 
         Unused ignores are reported only in the files that were ``checked`` (as given on the
         command line, or found in its folders), not in a base read for one environment only:
@@ -75,9 +76,4 @@ class RuleSelection:
             enabled=self.enabled,
             report_unused_in=set(checked),
         )
-        adjusted = Report(
-            files=list(report.files),
-            diagnostics=[self.regrade(d) for d in diagnostics if self.enabled(d.rule)],
-        )
-        adjusted.finish()
-        return adjusted
+        return [self.regrade(d) for d in diagnostics if self.enabled(d.rule)]

@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from smtp_gitops.diagnostics import Diagnostic, Mark, Report
+from smtp_gitops.diagnostics import Capped, Diagnostic, Mark, Report
 from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
 from smtp_gitops.loader import LoadedFile, load_file, load_text
@@ -115,6 +115,10 @@ class Validator:
         # Schema and rule messages may quote what they found; never when it is a secret value.
         spans = {read: self.load(read).secret_spans for read in result.files_read}
         result.diagnostics = redact(result.diagnostics, spans)
+        if environment_folder(path) != BASE_ENVIRONMENT:
+            # Only bases are read again (once per environment built on them); keeping every
+            # environment's tree would make a run's memory grow with the number of files.
+            self._loaded.pop(path, None)
         return result
 
     def _check(self, path: str) -> Checked:
@@ -150,8 +154,10 @@ class Validator:
                 fnmatch.fnmatchcase(folder, pattern) for pattern in self._production_environments
             )
             context = SettingsContext(settings, root, folder, production)
+            found = Capped()
             for _rule, run in semantic_checks():
-                result.diagnostics.extend(run(context))
+                found.extend(run(context))
+            result.diagnostics += found.result()
             result.settings, result.root = settings, root
         return result
 
@@ -204,13 +210,18 @@ def _workers(count: int) -> int:
 
 
 def validate_files(
-    files: list[str], *, production_environments: tuple[str, ...] = ()
+    files: list[str],
+    *,
+    production_environments: tuple[str, ...] = (),
+    adjust: Callable[[Report], list[Diagnostic]] | None = None,
 ) -> tuple[Report, list[str]]:
     """Check every file; returns the report and the files that could not be read.
 
     Many files are split across the machine's cores (forked workers, so nothing is imported
     twice); the report is sorted afterwards, so it is the same as a serial run's. A worker that
     dies becomes a diagnostic on the file it was reading, never a wait for an answer.
+    ``adjust`` (suppressions, rule selection) gets the report before it is finished, while each
+    finding past a per-file cap is still counted under its own rule, and returns what to keep.
     """
     workers = _workers(len(files))
     if workers == 1:
@@ -227,5 +238,7 @@ def validate_files(
         read.update(dict.fromkeys(files_read))
         unreadable += problems
     report.files = sorted(read)
+    if adjust is not None:
+        report.diagnostics = adjust(report)
     report.finish()
     return report, sorted(unreadable)

@@ -76,9 +76,11 @@ def check(tmp_path: Path) -> Callable[..., list[Diagnostic]]:
 
     def run(text: str, env: str = "prod") -> list[Diagnostic]:
         path = write_env(tmp_path, env, text)
-        report, unreadable = validate_files([str(path)])
+        report, unreadable = validate_files(
+            [str(path)], adjust=lambda unfinished: RuleSelection().apply(unfinished, [str(path)])
+        )
         assert not unreadable
-        return RuleSelection().apply(report, [str(path)]).diagnostics
+        return report.diagnostics
 
     return run
 

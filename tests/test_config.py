@@ -317,3 +317,25 @@ def test_many_files_checked_in_workers_get_the_production_names_too(tmp_path: Pa
     ]
     report, _ = validate_files(files, production_environments=("prod-*",))
     assert [d.rule for d in report.diagnostics] == ["redirect-in-production"] * len(files)
+
+
+def test_ignoring_a_rule_takes_its_findings_past_the_per_file_cap_out_of_the_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smtp_gitops.diagnostics import MAX_PER_FILE
+
+    emails = "".join("        - {email: qa@example.com}\n" for _ in range(MAX_PER_FILE + 2))
+    text = VALID.replace("        - {email: qa@example.com, enabled: true}\n", emails)
+    text += "    - name: zz\n      networkHost: 'bad host!'\n      defaultCredentials: true\n"
+    path = write_env(tmp_path, "prod", text)
+    assert (
+        main(["validate", "--format", "json", "--ignore", "duplicate-report-email", str(path)]) == 1
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert [d["rule"] for d in report["diagnostics"]] == ["invalid-host"]
+    assert report["summary"] == {"files": 1, "errors": 1, "warnings": 0}
+    assert (
+        main(["validate", "--format", "json", "--severity", "invalid-host=warning", str(path)]) == 0
+    )
+    report = json.loads(capsys.readouterr().out)
+    assert report["summary"] == {"files": 1, "errors": 0, "warnings": MAX_PER_FILE + 2}
