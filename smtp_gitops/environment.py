@@ -74,6 +74,7 @@ def settings_path(environment: str, root: str = DEFAULT_ROOT) -> str:
 
 def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
     """Merge, validate and return an environment's settings; refuses on any error."""
+    from smtp_gitops.suppressions import without_suppressed
     from smtp_gitops.validator import UnreadableFile, Validator
 
     path = settings_path(environment, root)
@@ -81,7 +82,9 @@ def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
         checked = Validator().check(path)
     except UnreadableFile as error:
         raise SettingsRefused(f"cannot read {error}") from None
-    errors = [d for d in checked.diagnostics if d.severity is Severity.ERROR]
+    diagnostics = without_suppressed(checked.diagnostics)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors or checked.settings is None:
-        raise InvalidSettings(checked.diagnostics)
-    return Loaded(path, checked.settings, checked.diagnostics)
+        # A document that failed the schema has no settings, whatever was suppressed in it.
+        raise InvalidSettings(diagnostics if errors else checked.diagnostics)
+    return Loaded(path, checked.settings, diagnostics)

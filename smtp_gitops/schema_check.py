@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from smtp_gitops.diagnostics import Diagnostic
+from smtp_gitops.diagnostics import Capped, Diagnostic
 from smtp_gitops.model import (
     API_VERSION,
     API_VERSION_V2,
@@ -153,29 +153,75 @@ def declared_api_version(root: Node) -> object:
     return None
 
 
-def _new_set_outside_base(
-    root: Node, set_path: Path, base_sets: Sequence[str], missing: str
-) -> Diagnostic | None:
-    """A set that misses a required key because its name matches no base set (a typo such as
-    ``primay``): say that, rather than list what a whole new set would need."""
+def _name_outside_base(root: Node, set_path: Path, base_sets: Sequence[str]) -> ScalarNode | None:
+    """The name of the set at ``set_path`` when it matches no base set."""
     if len(set_path) != 3 or set_path[:2] != ("spec", "sets"):
         return None
     found = list(walk(root, (*set_path, "name")))
     if len(found) != len(set_path) + 2:
         return None
-    name_node = found[-1][0]
-    name = name_node.value if isinstance(name_node, ScalarNode) else None
-    if not isinstance(name, str) or name in base_sets:
+    name = found[-1][0]
+    if not isinstance(name, ScalarNode) or not isinstance(name.value, str):
         return None
-    suggestion = closest_key(name, list(base_sets))
+    return None if name.value in base_sets else name
+
+
+def _outside_base(name: ScalarNode, base_sets: Sequence[str], missing: str) -> Diagnostic:
+    """A set that misses a required key because its name matches no base set (a typo such as
+    ``primay``): say that, rather than list what a whole new set would need."""
+    suggestion = closest_key(str(name.value), list(base_sets))
     known = ", ".join(f"`{n}`" for n in base_sets) or "none"
     return schema.RULE.diagnostic(
-        name_node.mark,
-        f"set `{name}` is not in the base, so it is a new set and needs `{missing}` "
+        name.mark,
+        f"set `{name.value}` is not in the base, so it is a new set and needs `{missing}` "
         "(and every other required key)",
         hint=(f"did you mean `{suggestion}`? " if suggestion else "") + f"the base's sets: {known}",
-        end=name_node.end,
+        end=name.end,
     )
+
+
+def check_schema(
+    root: Node, *, partial: bool = False, base_sets: Sequence[str] | None = None
+) -> tuple[Settings | None, list[Diagnostic]]:
+    """Validate against the model of the document's apiVersion. ``partial`` (for ``base``)
+    forgives missing required keys; ``base_sets`` names the sets of the base ``root`` was
+    merged over, if there is one.
+
+    Past ``MAX_PER_FILE`` findings the rest are only counted: describing an unknown key (the
+    closest known one) is what makes a file of a hundred thousand of them slow.
+    """
+    model = model_for(declared_api_version(root))
+    try:
+        return model.model_validate(to_plain(root)), []
+    except ValidationError as error:
+        found = Capped()
+        seen: set[tuple[Path, str]] = set()
+        for item in error.errors(include_url=False, include_input=False):
+            kind, loc = item["type"], item["loc"]
+            if loc and loc[0] in ("apiVersion", "kind"):
+                continue  # reported by check_header
+            if kind == "missing" and partial:
+                continue
+            if kind == "missing":
+                parent, node = _resolve(root, loc[:-1])
+                path: Path = (*parent, str(loc[-1]))
+                name = _name_outside_base(root, parent, base_sets) if base_sets else None
+                if name is not None and base_sets is not None:
+                    if (parent, "not-in-base") not in seen:  # one finding for all its keys
+                        seen.add((parent, "not-in-base"))
+                        found.add(_outside_base(name, base_sets, str(loc[-1])))
+                    continue
+            else:
+                path, node = _resolve(root, loc)
+            if (path, kind) in seen:
+                continue  # the branches of a union report one value several times
+            seen.add((path, kind))
+            rule = unknown_key.RULE if kind == "extra_forbidden" else schema.RULE
+            if not found.wants(node.mark):
+                found.count(rule.id, rule.severity, node.mark)
+            else:
+                found.add(_diagnostic(root, model, kind, item.get("ctx", {}), path, node))
+        return None, found.result()
 
 
 def _unknown_key(root: Node, path: Path, node: Node, model: type[BaseModel]) -> Diagnostic:
@@ -200,57 +246,30 @@ def _unknown_key(root: Node, path: Path, node: Node, model: type[BaseModel]) -> 
     )
 
 
-def check_schema(
-    root: Node, *, partial: bool = False, base_sets: Sequence[str] | None = None
-) -> tuple[Settings | None, list[Diagnostic]]:
-    """Validate against the model of the document's apiVersion. ``partial`` (for ``base``)
-    forgives missing required keys; ``base_sets`` names the sets of the base ``root`` was
-    merged over, if there is one."""
-    model = model_for(declared_api_version(root))
-    try:
-        return model.model_validate(to_plain(root)), []
-    except ValidationError as error:
-        diagnostics: dict[tuple[Path, str], Diagnostic] = {}
-        for item in error.errors(include_url=False, include_input=False):
-            kind, loc = item["type"], item["loc"]
-            if loc and loc[0] in ("apiVersion", "kind"):
-                continue  # reported by check_header
-            if kind == "missing":
-                if partial:
-                    continue
-                parent, node = _resolve(root, loc[:-1])
-                key = str(loc[-1])
-                outside = (
-                    _new_set_outside_base(root, parent, base_sets, key)
-                    if base_sets is not None
-                    else None
-                )
-                if outside is not None:
-                    diagnostics.setdefault((parent, "not-in-base"), outside)
-                    continue
-                diagnostic = schema.RULE.diagnostic(
-                    node.mark,
-                    f"{dotted(parent)}: missing required key `{key}`",
-                    hint=SECRET_REFERENCE_HINT if SECRET_KEYS & set(map(str, parent)) else None,
-                    end=node.end,
-                )
-                diagnostics.setdefault(((*parent, key), kind), diagnostic)
-                continue
-            path, node = _resolve(root, loc)
-            if kind == "extra_forbidden":
-                diagnostics.setdefault((path, kind), _unknown_key(root, path, node, model))
-                continue
-            problem = plain_problem(kind, item.get("ctx", {}), path, node)
-            diagnostics.setdefault(
-                (path, kind),
-                schema.RULE.diagnostic(
-                    node.mark,
-                    f"{dotted(path)}: {problem.message}",
-                    hint=problem.hint,
-                    end=node.end,
-                ),
-            )
-        return None, list(diagnostics.values())
+def _diagnostic(
+    root: Node,
+    model: type[BaseModel],
+    kind: str,
+    context: dict[str, Any],
+    path: Path,
+    node: Node,
+) -> Diagnostic:
+    """One pydantic error as a diagnostic on the key or value it is about, in plain words
+    (``context`` is the error's ``ctx``; pydantic's own message is never shown)."""
+    if kind == "missing":
+        in_secret = bool(SECRET_KEYS & set(map(str, path)))
+        return schema.RULE.diagnostic(
+            node.mark,
+            f"{dotted(path[:-1])}: missing required key `{path[-1]}`",
+            hint=SECRET_REFERENCE_HINT if in_secret else None,
+            end=node.end,
+        )
+    if kind == "extra_forbidden":
+        return _unknown_key(root, path, node, model)
+    problem = plain_problem(kind, context, path, node)
+    return schema.RULE.diagnostic(
+        node.mark, f"{dotted(path)}: {problem.message}", hint=problem.hint, end=node.end
+    )
 
 
 def api_version_mismatch(

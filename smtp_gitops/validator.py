@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from smtp_gitops.diagnostics import Diagnostic, Mark, Report
+from smtp_gitops.diagnostics import Capped, Diagnostic, Mark, Report
 from smtp_gitops.discovery import escapes_repository
 from smtp_gitops.layering import merge, set_names
 from smtp_gitops.layout import BASE, base_file_for, environment_of
@@ -57,6 +58,8 @@ class Validator:
     ``crashed`` names files that killed an earlier worker process (with how), which are reported
     instead of read again; ``progress`` hears ``("load", path)`` before and ``("loaded", path)``
     after each file is parsed, so a worker's parent knows which file was being read if it dies.
+    ``production_environments`` are fnmatch patterns of environment names that production-only
+    rules treat as production even without ``metadata.production: true``.
     """
 
     def __init__(
@@ -65,11 +68,13 @@ class Validator:
         *,
         crashed: Mapping[str, str] | None = None,
         progress: Callable[[str, str], None] | None = None,
+        production_environments: tuple[str, ...] = (),
     ) -> None:
         self._loaded: dict[str, LoadedFile] = {}
         self._source = source
         self._crashed = crashed or {}
         self._progress = progress
+        self._production_environments = production_environments
 
     def load(self, path: str) -> LoadedFile:
         if path in self._crashed:
@@ -111,6 +116,10 @@ class Validator:
         # Schema and rule messages may quote what they found; never when it is a secret value.
         spans = {read: self.load(read).secret_spans for read in result.files_read}
         result.diagnostics = redact(result.diagnostics, spans)
+        if environment_of(path) != BASE:
+            # Only bases are read again (once per environment built on them); keeping every
+            # environment's tree would make a run's memory grow with the number of files.
+            self._loaded.pop(path, None)
         return result
 
     def _check(self, path: str) -> Checked:
@@ -144,9 +153,14 @@ class Validator:
         settings, problems = check_schema(root, base_sets=base_sets)
         result.diagnostics += problems
         if settings is not None and isinstance(root, MapNode):
-            context = SettingsContext(settings, root, folder)
+            production = settings.metadata.production or any(
+                fnmatch.fnmatchcase(folder, pattern) for pattern in self._production_environments
+            )
+            context = SettingsContext(settings, root, folder, production)
+            found = Capped()
             for _rule, run in semantic_checks():
-                result.diagnostics.extend(run(context))
+                found.extend(run(context))
+            result.diagnostics += found.result()
             result.settings, result.root = settings, root
         return result
 
@@ -174,8 +188,10 @@ def _check_base(root: Node) -> list[Diagnostic]:
 PARALLEL_THRESHOLD = 64  # below this, starting worker processes costs more than it saves
 
 
-def _check_all(files: list[str]) -> tuple[list[Diagnostic], list[str], list[str]]:
-    validator = Validator()
+def _check_all(
+    files: list[str], production_environments: tuple[str, ...] = ()
+) -> tuple[list[Diagnostic], list[str], list[str]]:
+    validator = Validator(production_environments=production_environments)
     diagnostics: list[Diagnostic] = []
     unreadable: list[str] = []
     read: dict[str, None] = {}
@@ -196,21 +212,30 @@ def _workers(count: int) -> int:
     return min(os.cpu_count() or 1, 8)
 
 
-def validate_files(files: list[str], *, jobs: int | None = None) -> tuple[Report, list[str]]:
+def validate_files(
+    files: list[str],
+    *,
+    production_environments: tuple[str, ...] = (),
+    adjust: Callable[[Report], list[Diagnostic]] | None = None,
+    jobs: int | None = None,
+) -> tuple[Report, list[str]]:
     """Check every file; returns the report and the files that could not be read.
 
     Many files are split across the machine's cores (forked workers, so nothing is imported
     twice); the report is sorted afterwards, so it is the same as a serial run's. A worker that
-    dies becomes a diagnostic on the file it was reading, never a wait for an answer. ``jobs``
-    caps the worker processes (1: none are forked); None lets the number of files decide.
+    dies becomes a diagnostic on the file it was reading, never a wait for an answer.
+    ``adjust`` (suppressions, rule selection) gets the report before it is finished, while each
+    finding past a per-file cap is still counted under its own rule, and returns what to keep.
+    ``jobs`` caps the worker processes (1: none are forked); None lets the number of files
+    decide.
     """
     workers = _workers(len(files)) if jobs is None else min(max(jobs, 1), _workers(len(files)))
     if workers == 1:
-        results = [_check_all(files)]
+        results = [_check_all(files, production_environments)]
     else:
         from smtp_gitops.workers import check_in_workers
 
-        results = check_in_workers(files, workers)
+        results = check_in_workers(files, workers, production_environments)
     report = Report()
     unreadable: list[str] = []
     read: dict[str, None] = {}
@@ -219,5 +244,7 @@ def validate_files(files: list[str], *, jobs: int | None = None) -> tuple[Report
         read.update(dict.fromkeys(files_read))
         unreadable += problems
     report.files = sorted(read)
+    if adjust is not None:
+        report.diagnostics = adjust(report)
     report.finish()
     return report, sorted(unreadable)

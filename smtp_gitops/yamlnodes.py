@@ -75,3 +75,8 @@ def locate(root: Node, path: Path, *, key: bool = False) -> tuple[Mark, Mark]:
     if key and entry is not None and len(found) == len(path) + 1:
         return entry.key_mark, entry.key_mark
     return node.mark, node.end
+
+
+def get(root: Node, path: Path) -> Node | None:
+    found = list(walk(root, path))
+    return found[-1][0] if len(found) == len(path) + 1 else None
