@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "Config",
     "Diagnostic",
     "EnvironmentNotFound",
     "InvalidSettings",
@@ -32,6 +33,7 @@ __all__ = [
     "SettingsRefused",
     "Severity",
     "__version__",
+    "load_config",
     "load_environment",
     "render_environment",
     "validate_paths",
@@ -39,6 +41,8 @@ __all__ = [
 
 # Each exported name, and the module that defines it.
 _HOMES = {
+    "Config": "smtp_gitops.config",
+    "load_config": "smtp_gitops.config",
     "Diagnostic": "smtp_gitops.diagnostics",
     "Mark": "smtp_gitops.diagnostics",
     "PathProblem": "smtp_gitops.diagnostics",
@@ -57,6 +61,7 @@ _HOMES = {
 
 if TYPE_CHECKING:
     from smtp_gitops.api import render_environment, validate_paths
+    from smtp_gitops.config import Config, load_config
     from smtp_gitops.diagnostics import Diagnostic, Mark, PathProblem, Report, Severity
     from smtp_gitops.environment import (
         EnvironmentNotFound,

@@ -9,38 +9,45 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 from smtp_gitops.diagnostics import PathProblem, Report
 from smtp_gitops.layout import DEFAULT_ROOT
 
-
-class ValidationConfig(Protocol):
-    """What a project configuration contributes to a validation run: the folder checked when no
-    path is given."""
-
-    @property
-    def root(self) -> str: ...
+if TYPE_CHECKING:
+    from smtp_gitops.config import Config
 
 
 def validate_paths(
     paths: Iterable[str | os.PathLike[str]] = (),
-    config: ValidationConfig | None = None,
+    config: Config | None = None,
     *,
     jobs: int = 1,
 ) -> Report:
-    """Check settings files and folders (default: the configured root, ``environments``).
+    """Check settings files and folders (default: the configuration's ``root``).
+
+    ``config`` is a project configuration (``load_config()`` reads the one that applies in the
+    working directory, as the command line does); None uses the defaults. Its severities and
+    production environments apply, and so do inline ignores, as in ``smtp-gitops validate``.
 
     Returns the report: ``files`` read, ``diagnostics`` sorted by place, and ``problems``, the
     paths that could not be checked (missing, a folder without ``smtp.yaml``, unreadable).
     ``jobs`` > 1 lets a large run fork up to that many worker processes.
     """
+    from smtp_gitops.config import Config
     from smtp_gitops.discovery import discover
+    from smtp_gitops.rule_selection import RuleSelection
     from smtp_gitops.validator import validate_files
 
-    given = [os.fspath(path) for path in paths]
-    found = discover(given or [config.root if config is not None else DEFAULT_ROOT])
-    report, unreadable = validate_files(found.files, jobs=jobs)
+    config = config if config is not None else Config()
+    selection = RuleSelection(config.severity)
+    found = discover([os.fspath(path) for path in paths] or [config.root])
+    report, unreadable = validate_files(
+        found.files,
+        production_environments=config.production_environments,
+        adjust=lambda unfinished: selection.apply(unfinished, found.files),
+        jobs=jobs,
+    )
     report.problems = [*found.problems, *map(_unreadable, unreadable)]
     return report
 

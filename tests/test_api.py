@@ -17,6 +17,7 @@ from smtp_gitops import (
     PathProblem,
     Report,
     Severity,
+    load_config,
     load_environment,
     render_environment,
     validate_paths,
@@ -65,17 +66,21 @@ def test_validate_paths_returns_a_report(tmp_path: Path, monkeypatch: pytest.Mon
     ]
 
 
-def test_validate_paths_reads_the_root_from_a_configuration(
+def test_validate_paths_applies_a_configuration(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    write_env(tmp_path, "prod", VALID)
+    write_env(tmp_path, "prod", VALID.replace("enableSsl: true", "enableSsl: false"))
     (tmp_path / "environments").rename(tmp_path / "settings")
+    (tmp_path / ".smtp-gitops.toml").write_text(
+        'root = "settings"\n[severity]\nport-tls-mismatch = "error"\n'
+    )
     monkeypatch.chdir(tmp_path)
-
-    class Config:
-        root = "settings"
-
-    assert validate_paths(config=Config()).files == ["settings/prod/smtp.yaml"]
+    assert [d.severity for d in validate_paths(["settings"]).diagnostics] == [Severity.WARNING]
+    report = validate_paths(config=load_config())
+    assert report.files == ["settings/prod/smtp.yaml"]
+    assert [(d.rule, d.severity) for d in report.diagnostics] == [
+        ("port-tls-mismatch", Severity.ERROR)
+    ]
 
 
 def test_the_api_forks_no_workers_unless_asked(tmp_path: Path) -> None:
