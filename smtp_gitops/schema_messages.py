@@ -49,6 +49,11 @@ URL_WORDS = (
     "`https://portal-1.example.com/api/reload-application`",
 )
 
+_YAML11_BOOLEANS = {
+    **dict.fromkeys(("yes", "y", "on", "true"), "true"),
+    **dict.fromkeys(("no", "n", "off", "false"), "false"),
+}
+
 SECRET_KEYS = frozenset({"password", "clientSecret"})
 SECRET_REFERENCE_HINT = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
 BOTH_REFERENCES_HINT = (
@@ -91,7 +96,10 @@ def _type_hint(kind: str, path: Path, node: Node) -> str | None:
     if kind == "int_type" and isinstance(value, str) and value.strip().isdigit():
         return f"write the number without quotes: `{path[-1]}: {value.strip()}`"
     if kind == "bool_type" and isinstance(value, str):
-        word = "false" if value.lower() in ("no", "off", "n", "false") else "true"
+        # YAML 1.1 read these as booleans; YAML 1.2, which smtp-gitops follows, does not.
+        word = _YAML11_BOOLEANS.get(value.strip().lower())
+        if word is None:
+            return "write `true` or `false`, without quotes"
         return f"write `{word}` (YAML 1.2 reads `{value}` as a string)"
     if kind in ("model_type", "dict_type") and len(path) >= 2 and path[-2] == "reportEmails":
         address = value if isinstance(value, str) and "\n" not in value else "ops@example.com"

@@ -112,9 +112,18 @@ def test_a_quoted_port_says_to_drop_the_quotes(tmp_path: Path) -> None:
     assert found.hint == "write the number without quotes: `port: 587`"
 
 
-def test_yes_says_to_write_true(tmp_path: Path) -> None:
-    found = _one(_diagnostics(tmp_path, BAD_SETTINGS["yes for true"]))
-    assert found.hint is not None and found.hint.startswith("write `true`")
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ("yes", "write `true` (YAML 1.2 reads `yes` as a string)"),
+        ("Off", "write `false` (YAML 1.2 reads `Off` as a string)"),
+        ('"true"', "write `true` (YAML 1.2 reads `true` as a string)"),
+        ("maybe", "write `true` or `false`, without quotes"),
+    ],
+)
+def test_a_yaml_1_1_boolean_says_what_to_write(tmp_path: Path, written: str, hint: str) -> None:
+    found = _one(_diagnostics(tmp_path, ONE_SET.replace("enabled: true", f"enabled: {written}")))
+    assert found.hint == hint
 
 
 def test_both_secret_references_say_only_one_is_allowed(tmp_path: Path) -> None:
