@@ -324,20 +324,26 @@ def test_sigterm_during_the_reload_rolls_back_and_exits_non_zero(env: Path) -> N
 
 def test_two_deploys_at_once_end_on_one_config_everywhere(tmp_path: Path) -> None:
     out = tmp_path / "portal" / "smtp.json"
-    with portal(config=str(out), delay=0.3) as node1, portal(config=str(out), delay=0.3) as node2:
+    # Nodes take 3 s, so the second deploy starts while the first holds the lock, however
+    # slowly a loaded machine starts processes.
+    with portal(config=str(out), delay=3) as node1, portal(config=str(out), delay=3) as node2:
         checkouts = []
         for name, port in (("a", 1025), ("b", 2525)):
             checkout = tmp_path / name
-            write_env(checkout, "prod", settings(out, [node1.url, node2.url], port=port))
+            targets = [node1.url, node2.url]
+            write_env(checkout, "prod", settings(out, targets, port=port, timeout=10))
             checkouts.append(checkout)
-        processes = [spawn_deploy(checkout) for checkout in checkouts]
-        outputs = [p.communicate(timeout=60)[0] for p in processes]
-        assert [p.returncode for p in processes] == [0, 0], outputs
+        first = spawn_deploy(checkouts[0])
+        wait_for(lambda: len(node1.state.deliveries) == 1)
+        second = spawn_deploy(checkouts[1])
+        outputs = [p.communicate(timeout=60)[0] for p in (first, second)]
+        assert [first.returncode, second.returncode] == [0, 0], outputs
         final = digest_of(out.read_bytes())
         for node in (node1, node2):
             assert node.state.last_reload is not None
             assert node.state.last_reload["configDigest"] == final
-    assert any("waiting for another deploy" in o for o in outputs)
+    assert "waiting for another deploy" in outputs[1]
+    assert json.loads(out.read_text())["EffectiveSet"]["Port"] == 2525, "the later deploy wins"
     history = [json.loads(line) for line in Path(f"{out}.history.jsonl").read_text().splitlines()]
     assert [h["result"] for h in history] == ["succeeded", "succeeded"]
     assert history[-1]["configDigest"] == final
