@@ -1,27 +1,25 @@
 """Check a located tree against the model and turn every pydantic error into a diagnostic that
-points at the offending key or value."""
+points at the offending key or value.
+
+pydantic is imported only when a document is checked against the model: the header checks
+here, and ``validate`` on clean files (``fast_schema``), run without it."""
 
 from __future__ import annotations
 
 import difflib
 import types
 import typing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
+from smtp_gitops.behaviour import API_VERSION, API_VERSION_V2, API_VERSIONS, KIND
 from smtp_gitops.diagnostics import Diagnostic
-from smtp_gitops.model import (
-    API_VERSION,
-    API_VERSION_V2,
-    API_VERSIONS,
-    KIND,
-    Settings,
-    SmtpSettingsFile,
-    model_for,
-)
 from smtp_gitops.rules import api_version, schema, unknown_key
 from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode, to_plain, walk
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from smtp_gitops.model import Settings
 
 _TYPE_WORDS = {
     "model_type": "a mapping",
@@ -60,6 +58,8 @@ def dotted(path: Path) -> str:
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside ``list[X]``, ``X | None`` or ``Annotated[X, ...]``."""
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
@@ -73,9 +73,11 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def known_keys(path: Path, root_model: type[BaseModel] = SmtpSettingsFile) -> list[str]:
-    """The keys the schema allows in the mapping at ``path``."""
-    model: type[BaseModel] | None = root_model
+def known_keys(path: Path, root_model: type[BaseModel] | None = None) -> list[str]:
+    """The keys the schema allows in the mapping at ``path`` (of a v1 document by default)."""
+    from smtp_gitops.model import SmtpSettingsFile
+
+    model: type[BaseModel] | None = root_model or SmtpSettingsFile
     for part in path:
         if model is None:
             return []
@@ -113,6 +115,8 @@ V2_ONLY_SET_KEYS = ("auth", "category", "email")
 
 def _other_version_hint(key: str, parent: Path, model: type[BaseModel]) -> str | None:
     """A set key that belongs to the other apiVersion: say so rather than guess a typo."""
+    from smtp_gitops.model import SmtpSettingsFile
+
     if len(parent) != 3 or parent[:2] != ("spec", "sets"):
         return None
     if model is SmtpSettingsFile and key in V2_ONLY_SET_KEYS:
@@ -175,6 +179,10 @@ def declared_api_version(root: Node) -> object:
 def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None, list[Diagnostic]]:
     """Validate against the model of the document's apiVersion. ``partial`` (for ``base``)
     forgives missing required keys."""
+    from pydantic import ValidationError
+
+    from smtp_gitops.model import model_for
+
     model = model_for(declared_api_version(root))
     try:
         return model.model_validate(to_plain(root)), []

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from smtp_gitops.diagnostics import Diagnostic, Mark, Report
 from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
+from smtp_gitops.fast_schema import clean_document
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
 from smtp_gitops.loader import LoadedFile, load_file, load_text
-from smtp_gitops.model import Settings
 from smtp_gitops.redaction import redact
 from smtp_gitops.rules import semantic_checks, unsafe_yaml
 from smtp_gitops.rules.base import SettingsContext
-from smtp_gitops.schema_check import api_version_mismatch, check_header, check_schema
+from smtp_gitops.schema_check import (
+    api_version_mismatch,
+    check_header,
+    check_schema,
+    declared_api_version,
+)
+from smtp_gitops.view import settings_view
 from smtp_gitops.yamlnodes import MapNode, Node
+
+if TYPE_CHECKING:
+    from smtp_gitops.model import Settings
 
 
 class UnreadableFile(Exception):
@@ -26,12 +34,21 @@ class UnreadableFile(Exception):
 
 @dataclass(slots=True)
 class Checked:
-    """One environment's result: its diagnostics and, when valid, the merged settings."""
+    """One environment's result: its diagnostics and, when it passed the schema, the merged
+    tree (and from it the settings)."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    settings: Settings | None = None
     root: Node | None = None
     files_read: list[str] = field(default_factory=list)
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings | None:
+        """The merged settings as the model's objects, built on first use: ``validate`` never
+        asks, so a clean file is checked without importing pydantic at all."""
+        if self._settings is None and self.root is not None:
+            self._settings, _problems = check_schema(self.root)
+        return self._settings
 
 
 class FileSource(Protocol):
@@ -110,6 +127,10 @@ class Validator:
         # Schema and rule messages may quote what they found; never when it is a secret value.
         spans = {read: self.load(read).secret_spans for read in result.files_read}
         result.diagnostics = redact(result.diagnostics, spans)
+        if environment_folder(path) != BASE_ENVIRONMENT:
+            # Only a base is read again (under its sibling environments): keeping every other
+            # tree would make memory grow with the number of files.
+            self._loaded.pop(path, None)
         return result
 
     def _check(self, path: str) -> Checked:
@@ -138,19 +159,28 @@ class Validator:
                 result.diagnostics.append(mismatch)
                 return result
             root = merge(base.root, root)
-        settings, problems = check_schema(root)
-        result.diagnostics += problems
+        clean = clean_document(root, declared_api_version(root))
+        model: Settings | None = None
+        settings: Settings | None = None
+        if clean is not None:
+            settings = settings_view(clean)
+        else:  # the model says where and why (and has the last word)
+            model, problems = check_schema(root)
+            result.diagnostics += problems
+            settings = model
         if settings is not None and isinstance(root, MapNode):
             context = SettingsContext(settings, root, folder)
             for _rule, run in semantic_checks():
                 result.diagnostics.extend(run(context))
-            result.settings, result.root = settings, root
+            result.root, result._settings = root, model
         return result
 
 
 def _check_base(root: Node) -> list[Diagnostic]:
     """``base`` is a partial document: types and keys are checked, required keys are not."""
-    _settings, problems = check_schema(root, partial=True)
+    problems: list[Diagnostic] = []
+    if clean_document(root, declared_api_version(root), partial=True) is None:
+        _settings, problems = check_schema(root, partial=True)
     if isinstance(root, MapNode):
         metadata = root.entries.get("metadata")
         if metadata is not None and isinstance(metadata.value, MapNode):
@@ -188,7 +218,8 @@ def _check_all(files: list[str]) -> tuple[list[Diagnostic], list[str], list[str]
 
 
 def _workers(count: int) -> int:
-    if count < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+    # Workers are forked; multiprocessing itself is imported only when they are.
+    if count < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
         return 1
     return min(os.cpu_count() or 1, 8)
 
