@@ -6,7 +6,6 @@ here, and ``validate`` on clean files (``fast_schema``), run without it."""
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from typing import TYPE_CHECKING, Any
@@ -91,6 +90,8 @@ def closest_key(key: str, known: list[str]) -> str | None:
     by_case = {k.lower(): k for k in known}
     if key.lower() in by_case:
         return by_case[key.lower()]
+    import difflib  # only for a file with an unknown key
+
     matches = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if not matches:
         matches = difflib.get_close_matches(key.lower(), list(by_case), n=1, cutoff=0.6)
