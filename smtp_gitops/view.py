@@ -25,9 +25,12 @@ if TYPE_CHECKING:
 
 class Record:
     """A mapping read as attributes; ``children`` names the record type of a field's mappings
-    (those with behaviour of their own), the others are plain records."""
+    (those with behaviour of their own), the others are plain records.
 
-    __slots__ = ("_data",)
+    A field is read from the mapping on first use and then kept as an ordinary attribute: the
+    rules ask the same questions of every set many times over.
+    """
+
     children: ClassVar[dict[str, type[Record]]] = {}
 
     def __init__(self, data: dict[str, object]) -> None:
@@ -37,10 +40,11 @@ class Record:
         if name.startswith("_"):  # never a field; and `_data` itself before it is set
             raise AttributeError(name)
         try:
-            value = self._data[name]
+            value = _read(self._data[name], self.children.get(name, Record))
         except KeyError:
             raise AttributeError(name) from None
-        return _read(value, self.children.get(name, Record))
+        setattr(self, name, value)
+        return value
 
 
 def _read(value: object, kind: type[Record]) -> object:
@@ -52,30 +56,26 @@ def _read(value: object, kind: type[Record]) -> object:
 
 
 class SetView(SetBehaviour, Record):
-    __slots__ = ()
+    """A v1 set."""
 
 
 class SetV2View(SetV2Behaviour, Record):
-    __slots__ = ()
+    """A v2 set."""
 
 
 class _SpecView(Record):
-    __slots__ = ()
     children: ClassVar[dict[str, type[Record]]] = {"sets": SetView}
 
 
 class _SpecV2View(Record):
-    __slots__ = ()
     children: ClassVar[dict[str, type[Record]]] = {"sets": SetV2View}
 
 
 class SettingsFileView(SettingsFileBehaviour, Record):
-    __slots__ = ()
     children: ClassVar[dict[str, type[Record]]] = {"spec": _SpecView}
 
 
 class SettingsFileV2View(SettingsFileV2Behaviour, Record):
-    __slots__ = ()
     children: ClassVar[dict[str, type[Record]]] = {"spec": _SpecV2View}
 
 
