@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
 import click
 
 if TYPE_CHECKING:
+    from smtp_gitops.config import Config
     from smtp_gitops.diagnostics import Diagnostic
     from smtp_gitops.render import Loaded
 
@@ -59,10 +61,34 @@ def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool
     return loaded
 
 
+class ConfigProblem(click.ClickException):
+    """A configuration file (or a flag standing in for one) that cannot be used: exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def load_config_or_exit(load: Callable[[], Config]) -> Config:
+    from smtp_gitops.config import ConfigError
+
+    try:
+        return load()
+    except ConfigError as error:
+        raise ConfigProblem(str(error)) from None
+
+
+def _root_from_config(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    """``--root`` when given, else ``root`` from the project configuration."""
+    if value is not None:
+        return value
+    from smtp_gitops.config import load_config
+
+    return load_config_or_exit(load_config).root
+
+
 root_option = click.option(
     "--root",
-    default="environments",
-    show_default=True,
+    callback=_root_from_config,
     type=click.Path(file_okay=False),
-    help="Folder holding one sub-folder per environment.",
+    help="Folder holding one sub-folder per environment.  "
+    "[default: environments, or `root` from the configuration]",
 )

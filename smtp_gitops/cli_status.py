@@ -125,20 +125,12 @@ def _json(results: list[EnvironmentStatus]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
-def _code(text: str) -> str:
-    """A Markdown code span that shows ``text`` as typed, whatever backticks it holds."""
-    text = text.replace("\n", " ").replace("|", "\\|")
-    longest = 0
-    current = 0
-    for char in text:
-        current = current + 1 if char == "`" else 0
-        longest = max(longest, current)
-    fence = "`" * (longest + 1)
-    return f"{fence} {text} {fence}"
-
-
 def _markdown(results: list[EnvironmentStatus]) -> str:
     from smtp_gitops.status import short
+    from smtp_gitops.untrusted_text import markdown_code
+
+    def _code(text: str) -> str:
+        return markdown_code(text, in_table=True)
 
     lines = ["## SMTP settings: drift", "", "| environment | state | finding |", "|---|---|---|"]
     for result in results:

@@ -141,7 +141,9 @@ def append_history(output: str, attempt: Attempt) -> None:
         "result": attempt.result,
         "nodes": {url: record.status for url, record in attempt.nodes.items()},
     }
-    descriptor = os.open(history_path(output), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    # O_NOFOLLOW: a link planted beside the output cannot redirect the append elsewhere.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
+    descriptor = os.open(history_path(output), flags, 0o600)
     with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
         handle.write(json.dumps(line, sort_keys=True) + "\n")
 
@@ -162,7 +164,7 @@ def deploy_lock(
     leaves a stale lock behind; the file itself names the current holder for the waiter."""
     path = lock_path(output)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         deadline = time.monotonic() + timeout
         waited = False

@@ -17,7 +17,7 @@ from typing import Any
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
-from smtp_gitops.diagnostics import Diagnostic, Mark
+from smtp_gitops.diagnostics import Capped, Diagnostic, Mark
 from smtp_gitops.prescan import Scan, scan
 from smtp_gitops.redaction import SecretSpan, redact
 from smtp_gitops.rules import duplicate_key, schema, unsafe_yaml, yaml_syntax
@@ -158,7 +158,7 @@ class _Converter:
         self.path = path
         self.seen: set[int] = set()
         self.repeats = 0
-        self.diagnostics: list[Diagnostic] = []
+        self.found = Capped()  # a file of 100,000 repeated keys must not build 100,000 findings
 
     def convert(self, node: Any, depth: int = 0) -> Node:
         if id(node) in self.seen:
@@ -223,15 +223,17 @@ class _Converter:
                     )
                 )
             if key_node.tag not in _SCALAR_TAGS or not isinstance(key_node.value, str):
-                self.diagnostics.append(
+                self.found.add(
                     schema.RULE.diagnostic(key_mark, "mapping keys must be plain strings")
                 )
                 continue
             key = key_node.value
             value = self.convert(value_node, depth + 1)
             previous = result.entries.get(key)
-            if previous is not None:
-                self.diagnostics.append(
+            if previous is not None and not self.found.wants(key_mark):
+                self.found.count(duplicate_key.RULE.id, duplicate_key.RULE.severity, key_mark)
+            elif previous is not None:
+                self.found.add(
                     duplicate_key.RULE.diagnostic(
                         key_mark,
                         f"key {key!r} is repeated (first at line {previous.key_mark.line}); "
@@ -327,7 +329,7 @@ def _parse(path: str, text: str, scanned: Scan) -> LoadedFile:
         return LoadedFile(path, None, [refused.diagnostic])
     except RecursionError:
         return LoadedFile(path, None, [unsafe_yaml.RULE.diagnostic(start, "nesting too deep")])
-    return LoadedFile(path, root, converter.diagnostics)
+    return LoadedFile(path, root, converter.found.result())
 
 
 def load_file(path: str) -> LoadedFile:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtp_gitops.diagnostics import Severity
+from smtp_gitops.diagnostics import error_count
 from smtp_gitops.discovery import SETTINGS_NAMES, repository_of
 from smtp_gitops.layering import BASE_ENVIRONMENT
 from smtp_gitops.loader import MAX_FILE_BYTES
@@ -309,7 +309,7 @@ def _side(
         checked = validator.check(path)
     except UnreadableFile:
         return Side(exists=True, errors=1)
-    errors = sum(1 for d in checked.diagnostics if d.severity is Severity.ERROR)
+    errors = error_count(checked.diagnostics)
     if checked.settings is None or errors:
         return Side(exists=True, errors=max(errors, 1))
     effective = checked.settings.effective_set()

@@ -55,6 +55,7 @@ def scan(events: Iterator[Any], max_depth: int) -> Scan:
     stack: list[_Collection] = []
     # A secret value that is a collection: where it started and how deep the stack was then.
     open_secret: tuple[Position, int] | None = None
+    secret_anchors: set[str] = set()  # `&k password` lets `*k` be a secret key too
     try:
         for event in events:
             if isinstance(event, CollectionEndEvent):
@@ -66,7 +67,11 @@ def scan(events: Iterator[Any], max_depth: int) -> Scan:
                 continue
             if not isinstance(event, CollectionStartEvent | ScalarEvent | AliasEvent):
                 continue
-            secret_start = _place_node(stack, event, inside_secret=open_secret is not None)
+            if isinstance(event, ScalarEvent) and event.anchor and event.value in SECRET_KEYS:
+                secret_anchors.add(event.anchor)
+            secret_start = _place_node(
+                stack, event, secret_anchors, inside_secret=open_secret is not None
+            )
             if isinstance(event, CollectionStartEvent):
                 stack.append(_Collection(isinstance(event, MappingStartEvent)))
                 if len(stack) > max_depth:
@@ -87,7 +92,9 @@ def scan(events: Iterator[Any], max_depth: int) -> Scan:
     return result
 
 
-def _place_node(stack: list[_Collection], event: Any, *, inside_secret: bool) -> Position | None:
+def _place_node(
+    stack: list[_Collection], event: Any, secret_anchors: set[str], *, inside_secret: bool
+) -> Position | None:
     """Record ``event`` as a key or value of the innermost mapping; when it is the value of a
     secret key, return where the secret starts (just after the key)."""
     if not stack or not stack[-1].is_mapping:
@@ -95,7 +102,9 @@ def _place_node(stack: list[_Collection], event: Any, *, inside_secret: bool) ->
     parent = stack[-1]
     if parent.expects_key:
         parent.expects_key = False
-        is_secret_key = isinstance(event, ScalarEvent) and event.value in SECRET_KEYS
+        is_secret_key = (isinstance(event, ScalarEvent) and event.value in SECRET_KEYS) or (
+            isinstance(event, AliasEvent) and event.anchor in secret_anchors
+        )
         parent.secret_key_end = (
             position(event.end_mark) if is_secret_key and not inside_secret else None
         )

@@ -22,7 +22,7 @@ _VALUE_FREE_RULES = frozenset({"plaintext-secret", "credentials-missing", "crede
 
 _WHAT = {
     "yaml-syntax": "is not valid YAML",
-    "unsafe-yaml": "uses a YAML feature settings files must not (a tag, alias or merge key)",
+    "unsafe-yaml": "is refused as unsafe YAML (a tag, merge key, alias bomb or deep nesting)",
     "duplicate-key": "repeats a key",
     "unknown-key": "holds a key the schema does not know",
     "schema": "does not match the schema",

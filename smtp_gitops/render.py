@@ -72,6 +72,7 @@ def settings_path(environment: str, root: str = "environments") -> str:
 
 def load_environment(environment: str, root: str = "environments") -> Loaded:
     """Merge, validate and return an environment's settings; refuses on any error."""
+    from smtp_gitops.suppressions import without_suppressed
     from smtp_gitops.validator import UnreadableFile, Validator
 
     path = settings_path(environment, root)
@@ -79,10 +80,12 @@ def load_environment(environment: str, root: str = "environments") -> Loaded:
         checked = Validator().check(path)
     except UnreadableFile as error:
         raise RenderError(f"cannot read {error}") from None
-    errors = [d for d in checked.diagnostics if d.severity is Severity.ERROR]
+    diagnostics = without_suppressed(checked.diagnostics)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors or checked.settings is None:
-        raise InvalidSettings(checked.diagnostics)
-    return Loaded(path, checked.settings, checked.diagnostics)
+        # A document that failed the schema has no settings, whatever was suppressed in it.
+        raise InvalidSettings(diagnostics if errors else checked.diagnostics)
+    return Loaded(path, checked.settings, diagnostics)
 
 
 def _set_data_v2(smtp_set: SmtpSetV2, secret: str | None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import typing
 from typing import TYPE_CHECKING, Any
 
 from smtp_gitops.behaviour import API_VERSION, API_VERSION_V2, API_VERSIONS, KIND
-from smtp_gitops.diagnostics import Diagnostic
+from smtp_gitops.diagnostics import Capped, Diagnostic
 from smtp_gitops.rules import api_version, schema, unknown_key
 from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode, to_plain, walk
 
@@ -179,7 +179,11 @@ def declared_api_version(root: Node) -> object:
 
 def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None, list[Diagnostic]]:
     """Validate against the model of the document's apiVersion. ``partial`` (for ``base``)
-    forgives missing required keys."""
+    forgives missing required keys.
+
+    Past ``MAX_PER_FILE`` findings the rest are only counted: describing an unknown key (the
+    closest known one) is what makes a file of a hundred thousand of them slow.
+    """
     from pydantic import ValidationError
 
     from smtp_gitops.model import model_for
@@ -188,57 +192,58 @@ def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None,
     try:
         return model.model_validate(to_plain(root)), []
     except ValidationError as error:
-        diagnostics: dict[tuple[Path, str], Diagnostic] = {}
+        found = Capped()
+        seen: set[tuple[Path, str]] = set()
         for item in error.errors(include_url=False, include_input=False):
             kind, loc = item["type"], item["loc"]
             if loc and loc[0] in ("apiVersion", "kind"):
                 continue  # reported by check_header
+            if kind == "missing" and partial:
+                continue
             if kind == "missing":
-                if partial:
-                    continue
                 parent, node = _resolve(root, loc[:-1])
-                key = str(loc[-1])
-                diagnostic = schema.RULE.diagnostic(
-                    node.mark,
-                    f"{dotted(parent)}: missing required key `{key}`",
-                    end=node.end,
-                )
-                diagnostics.setdefault(((*parent, key), kind), diagnostic)
-                continue
-            path, node = _resolve(root, loc)
-            if kind == "extra_forbidden":
-                key = str(path[-1])
-                parent_path = path[:-1]
-                known = known_keys(parent_path, model)
-                suggestion = closest_key(key, known)
-                entry = list(walk(root, path))[-1][1]
-                mark = entry.key_mark if entry else node.mark
-                diagnostics.setdefault(
-                    (path, kind),
-                    unknown_key.RULE.diagnostic(
-                        mark,
-                        f"unknown key `{key}` in {dotted(parent_path)}",
-                        hint=_other_version_hint(key, parent_path, model)
-                        or (
-                            f"did you mean `{suggestion}`?"
-                            if suggestion
-                            else "known keys: " + ", ".join(known)
-                        ),
-                    ),
-                )
-                continue
-            expected = _TYPE_WORDS.get(kind)
-            message = f"expected {expected}, found {describe(node)}" if expected else item["msg"]
-            hint = None
-            if path and path[-1] in ("password", "clientSecret"):
-                hint = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
-            diagnostics.setdefault(
-                (path, kind),
-                schema.RULE.diagnostic(
-                    node.mark, f"{dotted(path)}: {message}", hint=hint, end=node.end
-                ),
-            )
-        return None, list(diagnostics.values())
+                path: Path = (*parent, str(loc[-1]))
+            else:
+                path, node = _resolve(root, loc)
+            if (path, kind) in seen:
+                continue  # the branches of a union report one value several times
+            seen.add((path, kind))
+            rule = unknown_key.RULE if kind == "extra_forbidden" else schema.RULE
+            if not found.wants(node.mark):
+                found.count(rule.id, rule.severity, node.mark)
+            else:
+                found.add(_diagnostic(root, model, kind, item["msg"], path, node))
+        return None, found.result()
+
+
+def _diagnostic(
+    root: Node, model: type[BaseModel], kind: str, pydantic_message: str, path: Path, node: Node
+) -> Diagnostic:
+    """One pydantic error as a diagnostic on the key or value it is about."""
+    if kind == "missing":
+        return schema.RULE.diagnostic(
+            node.mark, f"{dotted(path[:-1])}: missing required key `{path[-1]}`", end=node.end
+        )
+    if kind == "extra_forbidden":
+        key = str(path[-1])
+        parent_path = path[:-1]
+        known = known_keys(parent_path, model)
+        suggestion = closest_key(key, known)
+        entry = list(walk(root, path))[-1][1]
+        return unknown_key.RULE.diagnostic(
+            entry.key_mark if entry else node.mark,
+            f"unknown key `{key}` in {dotted(parent_path)}",
+            hint=_other_version_hint(key, parent_path, model)
+            or (
+                f"did you mean `{suggestion}`?" if suggestion else "known keys: " + ", ".join(known)
+            ),
+        )
+    expected = _TYPE_WORDS.get(kind)
+    message = f"expected {expected}, found {describe(node)}" if expected else pydantic_message
+    hint = None
+    if path and path[-1] in ("password", "clientSecret"):
+        hint = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
+    return schema.RULE.diagnostic(node.mark, f"{dotted(path)}: {message}", hint=hint, end=node.end)
 
 
 def api_version_mismatch(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from smtp_gitops.diagnostics import Diagnostic, Mark, Report
+from smtp_gitops.diagnostics import Capped, Diagnostic, Mark, Report
 from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
 from smtp_gitops.fast_schema import clean_document
 from smtp_gitops.layering import BASE_ENVIRONMENT, merge
@@ -73,6 +74,8 @@ class Validator:
     ``crashed`` names files that killed an earlier worker process (with how), which are reported
     instead of read again; ``progress`` hears ``("load", path)`` before and ``("loaded", path)``
     after each file is parsed, so a worker's parent knows which file was being read if it dies.
+    ``production_environments`` are fnmatch patterns of environment names that production-only
+    rules treat as production even without ``metadata.production: true``.
     """
 
     def __init__(
@@ -81,11 +84,13 @@ class Validator:
         *,
         crashed: Mapping[str, str] | None = None,
         progress: Callable[[str, str], None] | None = None,
+        production_environments: tuple[str, ...] = (),
     ) -> None:
         self._loaded: dict[str, LoadedFile] = {}
         self._source = source
         self._crashed = crashed or {}
         self._progress = progress
+        self._production_environments = production_environments
 
     def load(self, path: str) -> LoadedFile:
         if path in self._crashed:
@@ -128,8 +133,8 @@ class Validator:
         spans = {read: self.load(read).secret_spans for read in result.files_read}
         result.diagnostics = redact(result.diagnostics, spans)
         if environment_folder(path) != BASE_ENVIRONMENT:
-            # Only a base is read again (under its sibling environments): keeping every other
-            # tree would make memory grow with the number of files.
+            # Only bases are read again (once per environment built on them); keeping every
+            # environment's tree would make a run's memory grow with the number of files.
             self._loaded.pop(path, None)
         return result
 
@@ -169,9 +174,14 @@ class Validator:
             result.diagnostics += problems
             settings = model
         if settings is not None and isinstance(root, MapNode):
-            context = SettingsContext(settings, root, folder)
+            production = settings.metadata.production or any(
+                fnmatch.fnmatchcase(folder, pattern) for pattern in self._production_environments
+            )
+            context = SettingsContext(settings, root, folder, production)
+            found = Capped()
             for _rule, run in semantic_checks():
-                result.diagnostics.extend(run(context))
+                found.extend(run(context))
+            result.diagnostics += found.result()
             result.root, result._settings = root, model
         return result
 
@@ -201,8 +211,10 @@ def _check_base(root: Node) -> list[Diagnostic]:
 PARALLEL_THRESHOLD = 64  # below this, starting worker processes costs more than it saves
 
 
-def _check_all(files: list[str]) -> tuple[list[Diagnostic], list[str], list[str]]:
-    validator = Validator()
+def _check_all(
+    files: list[str], production_environments: tuple[str, ...] = ()
+) -> tuple[list[Diagnostic], list[str], list[str]]:
+    validator = Validator(production_environments=production_environments)
     diagnostics: list[Diagnostic] = []
     unreadable: list[str] = []
     read: dict[str, None] = {}
@@ -224,20 +236,27 @@ def _workers(count: int) -> int:
     return min(os.cpu_count() or 1, 8)
 
 
-def validate_files(files: list[str]) -> tuple[Report, list[str]]:
+def validate_files(
+    files: list[str],
+    *,
+    production_environments: tuple[str, ...] = (),
+    adjust: Callable[[Report], list[Diagnostic]] | None = None,
+) -> tuple[Report, list[str]]:
     """Check every file; returns the report and the files that could not be read.
 
     Many files are split across the machine's cores (forked workers, so nothing is imported
     twice); the report is sorted afterwards, so it is the same as a serial run's. A worker that
     dies becomes a diagnostic on the file it was reading, never a wait for an answer.
+    ``adjust`` (suppressions, rule selection) gets the report before it is finished, while each
+    finding past a per-file cap is still counted under its own rule, and returns what to keep.
     """
     workers = _workers(len(files))
     if workers == 1:
-        results = [_check_all(files)]
+        results = [_check_all(files, production_environments)]
     else:
         from smtp_gitops.workers import check_in_workers
 
-        results = check_in_workers(files, workers)
+        results = check_in_workers(files, workers, production_environments)
     report = Report()
     unreadable: list[str] = []
     read: dict[str, None] = {}
@@ -246,5 +265,7 @@ def validate_files(files: list[str]) -> tuple[Report, list[str]]:
         read.update(dict.fromkeys(files_read))
         unreadable += problems
     report.files = sorted(read)
+    if adjust is not None:
+        report.diagnostics = adjust(report)
     report.finish()
     return report, sorted(unreadable)

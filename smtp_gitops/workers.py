@@ -22,13 +22,20 @@ from smtp_gitops.validator import UnreadableFile, Validator, crash_diagnostic
 Outcome = tuple[list[Diagnostic], list[str], list[str]]
 
 
-def _worker(paths: list[str], crashed: dict[str, str], connection: Connection) -> None:
+def _worker(
+    paths: list[str],
+    crashed: dict[str, str],
+    connection: Connection,
+    production_environments: tuple[str, ...],
+) -> None:
     """Check ``paths``, announcing each file before it is checked or parsed."""
 
     def progress(event: str, path: str) -> None:
         connection.send((event, path))
 
-    validator = Validator(crashed=crashed, progress=progress)
+    validator = Validator(
+        crashed=crashed, progress=progress, production_environments=production_environments
+    )
     for path in paths:
         progress("check", path)
         try:
@@ -73,10 +80,14 @@ def _describe(exit_code: int | None) -> str:
     return f"exit code {exit_code}"
 
 
-def _start(paths: list[str], crashed: dict[str, str]) -> _Run:
+def _start(
+    paths: list[str], crashed: dict[str, str], production_environments: tuple[str, ...]
+) -> _Run:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_worker, args=(paths, crashed, sender), daemon=True)
+    process = context.Process(
+        target=_worker, args=(paths, crashed, sender, production_environments), daemon=True
+    )
     process.start()
     sender.close()  # the worker holds the only writing end: its death ends our reads
     return _Run(paths, receiver, process)
@@ -96,7 +107,9 @@ def _finish(runs: list[_Run]) -> None:
         run.process.join()
 
 
-def check_in_workers(files: list[str], workers: int) -> list[Outcome]:
+def check_in_workers(
+    files: list[str], workers: int, production_environments: tuple[str, ...] = ()
+) -> list[Outcome]:
     """Check ``files`` split across ``workers`` processes; each file's outcome exactly once."""
     outcomes: list[Outcome] = []
     crashed: dict[str, str] = {}
@@ -104,7 +117,7 @@ def check_in_workers(files: list[str], workers: int) -> list[Outcome]:
     while remaining:
         chunks = [chunk for chunk in (remaining[i::workers] for i in range(workers)) if chunk]
         known = dict(crashed)  # what this round's workers were told not to read
-        runs = [_start(chunk, known) for chunk in chunks]
+        runs = [_start(chunk, known, production_environments) for chunk in chunks]
         _finish(runs)
         remaining = []
         for run in runs:

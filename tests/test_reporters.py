@@ -174,3 +174,64 @@ def test_the_official_schema_rejects_what_code_scanning_would() -> None:
     del document["runs"][0]["results"][0]["message"]
     assert not official_sarif_validator().is_valid(document)
     assert official_sarif_validator().is_valid(json.loads(sarif.render(Report(), color=False)))
+
+
+def sarif_fingerprints(capsys: pytest.CaptureFixture[str], path: Path) -> dict[str, str]:
+    main(["validate", "--format", "sarif", str(path)])
+    document = json.loads(capsys.readouterr().out)
+    assert_valid_sarif(document)
+    return {
+        r["ruleId"]: r["partialFingerprints"][sarif.FINGERPRINT_KEY]
+        for r in document["runs"][0]["results"]
+    }
+
+
+TWO_FINDINGS = VALID.replace("enableSsl: true", "enableSsl: false") + (
+    "    - name: backup\n"
+    "      enabled: true\n"
+    "      networkHost: smtp.example.com\n"
+    "      defaultCredentials: true\n"
+)
+
+
+def test_sarif_fingerprints_survive_moved_lines_but_not_a_renamed_set(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_env(tmp_path, "prod", TWO_FINDINGS)
+    before = sarif_fingerprints(capsys, path)
+    assert set(before) == {"port-tls-mismatch", "multiple-enabled"}
+    assert len(set(before.values())) == 2
+
+    path.write_text("# a comment added at the top\n\n" + TWO_FINDINGS)
+    assert sarif_fingerprints(capsys, path) == before
+
+    # A line added inside a set moves one finding down: still the same alerts.
+    path.write_text(TWO_FINDINGS.replace("name: backup", "name: backup\n      port: 25"))
+    assert sarif_fingerprints(capsys, path) == before
+
+    path.write_text(TWO_FINDINGS.replace("name: backup", "name: fallback"))
+    after = sarif_fingerprints(capsys, path)
+    assert after["port-tls-mismatch"] == before["port-tls-mismatch"]
+    assert after["multiple-enabled"] != before["multiple-enabled"]
+
+
+def test_sarif_fingerprint_without_a_logical_place_ignores_line_numbers() -> None:
+    def repeated(line: int) -> Diagnostic:
+        message = f"key 'port' is repeated (first at line {line - 1}); the later value is used"
+        return Diagnostic("duplicate-key", Severity.ERROR, Mark("f.yaml", line, 3), message)
+
+    assert sarif.fingerprint(repeated(5)) == sarif.fingerprint(repeated(9))
+    assert sarif.fingerprint(repeated(5)) != sarif.fingerprint(
+        Diagnostic("duplicate-key", Severity.ERROR, Mark("g.yaml", 5, 3), repeated(5).message)
+    )
+
+
+def test_rule_diagnostics_carry_their_logical_place(tmp_path: Path) -> None:
+    from smtp_gitops.validator import validate_files
+
+    path = write_env(tmp_path, "prod", TWO_FINDINGS)
+    report, _ = validate_files([str(path)])
+    assert sorted(d.where or "" for d in report.diagnostics) == [
+        "spec.sets[backup].enabled",
+        "spec.sets[primary].enableSsl",
+    ]

@@ -163,6 +163,13 @@ CASES: list[tuple[str, str, str, int, int]] = [
         16,
         9,
     ),
+    (
+        "unused-ignore",
+        VALID.replace("port: 587", "port: 587  # smtp-gitops: ignore[port-tls-mismatch] -- relay"),
+        "warning",
+        11,
+        18,
+    ),
 ]
 
 
@@ -222,6 +229,13 @@ NOT_TRIGGERED: list[tuple[str, str]] = [
     ),
     ("oauth2-incomplete", VALID_V2),
     ("basic-auth-deprecated", VALID_V2),
+    (
+        "unused-ignore",
+        VALID.replace(
+            "enableSsl: true",
+            "enableSsl: false  # smtp-gitops: ignore[port-tls-mismatch] -- private relay",
+        ),
+    ),
 ]
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smtp_gitops.cli import main
-from tests.conftest import VALID, write_env
+from smtp_gitops.validator import Validator
+from tests.conftest import VALID, VALID_V2, write_env
 
 SECRET = "Sup3rS3cret"
 REFERENCE = "password: {fromEnv: SMTP_PRIMARY_PASSWORD}"
@@ -35,6 +38,7 @@ SPELLINGS = [
     f"password: @{SECRET}",
     f"password: `{SECRET}",
     f"clientSecret: !{SECRET}",
+    f"&k password: {{fromEnv: X}}\n      *k : !{SECRET}",
 ]
 FORMATS = ["text", "json", "github", "sarif"]
 
@@ -110,3 +114,54 @@ def test_render_does_not_show_it_either(
     captured = capsys.readouterr()
     assert "unknown-key" in captured.err
     assert SECRET not in captured.out + captured.err
+
+
+_AROUND = st.text(alphabet="!*&{}[]:,\"'#|>@`%? -\n\t\\", max_size=6)
+
+
+class _OneFile:
+    """A file source holding one settings file, so examples need no disk."""
+
+    def __init__(self, text: str) -> None:
+        self.data = text.encode()
+
+    def read(self, path: str) -> bytes:
+        return self.data
+
+    def exists(self, path: str) -> bool:
+        return path == PATH
+
+
+PATH = "environments/prod/smtp.yaml"
+_KEYS = st.sampled_from(["password: ", '"password": ', "'password': ", "? password\n      : "])
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(key=_KEYS, before=_AROUND, after=_AROUND, indent=st.sampled_from(["", "\n        "]))
+def test_no_spelling_of_a_password_reaches_a_message(
+    key: str, before: str, after: str, indent: str
+) -> None:
+    text = VALID.replace(REFERENCE, f"{key}{indent}{before}{SECRET}{after}")
+    for d in Validator(_OneFile(text)).check(PATH).diagnostics:
+        assert SECRET not in d.message + (d.hint or ""), (text, d)
+
+
+V2_SECRETS = {
+    "password": "password: {fromEnv: SMTP_PRIMARY_PASSWORD}",
+    "clientSecret": "clientSecret: {fromEnv: SMTP_OAUTH_CLIENT_SECRET}",
+}
+
+
+@pytest.mark.parametrize("key", V2_SECRETS)
+@pytest.mark.parametrize("spelling", SPELLINGS)
+def test_v2_secrets_are_redacted_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], key: str, spelling: str
+) -> None:
+    assert V2_SECRETS[key] in VALID_V2
+    written = spelling.replace("password", key, 1) if spelling.startswith("password") else spelling
+    path = write_env(tmp_path, "prod", VALID_V2.replace(V2_SECRETS[key], written))
+    for output_format in ("text", "sarif"):
+        code = main(["validate", "--no-color", "--format", output_format, str(path)])
+        captured = capsys.readouterr()
+        assert code in (0, 1)
+        assert SECRET not in captured.out + captured.err, (output_format, captured.out)

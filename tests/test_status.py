@@ -11,15 +11,9 @@ import pytest
 from smtp_gitops.cli import main
 from tests.conftest import write_env
 from tests.portal import SECRET, digest_of, portal
-from tests.test_deploy import PASSWORD, settings
+from tests.test_deploy import PASSWORD, env, settings
 
-
-@pytest.fixture
-def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", PASSWORD)
-    monkeypatch.setenv("PORTAL_RELOAD_SECRET", SECRET)
-    return tmp_path
+__all__ = ["env"]  # the deploy tests' fixture: a checkout with the secrets deploy needs
 
 
 def status(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
@@ -156,8 +150,8 @@ def test_markdown_and_every_environment_by_default(
         )
         code, output = status(capsys, "--format", "markdown")
     assert code == 1
-    assert "| ` other ` | ⚠️ not-deployed |" in output
-    assert "| ` prod ` | ✅ in sync |" in output
+    assert "| `other` | ⚠️ not-deployed |" in output
+    assert "| `prod` | ✅ in sync |" in output
 
 
 def test_status_needs_the_secrets_deploy_needs(

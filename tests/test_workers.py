@@ -139,3 +139,23 @@ def test_a_worker_dying_after_parsing_blames_the_file_it_was_checking(tmp_path: 
     assert code == 1 and seconds < 60
     assert rules.pop("env7") == ["unsafe-yaml"]
     assert rules == {name: ["unknown-key"] for name in names if name != "env7"}
+
+
+def test_workers_cap_each_file_like_a_serial_run(tmp_path: Path) -> None:
+    for i in range(FILES):
+        text = VALID.replace("environment: prod", f"environment: env{i}")
+        write_env(tmp_path, f"env{i}", text + "".join(f"extra{k}: 1\n" for k in range(150)))
+    result = subprocess.run(
+        [sys.executable, "-c", DRIVER, "", "validate", "--format", "json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    report = json.loads(result.stdout)
+    assert report["summary"] == {"files": FILES, "errors": FILES * 150, "warnings": 0}
+    assert len(report["diagnostics"]) == FILES * 101
+    notes = [d for d in report["diagnostics"] if "more diagnostics in this file" in d["message"]]
+    assert len(notes) == FILES
+    assert all(d["message"].startswith("50 more diagnostics") for d in notes)

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from pathlib import PurePath
 from urllib.parse import quote
 
 from smtp_gitops import __version__
-from smtp_gitops.diagnostics import Report, Severity
+from smtp_gitops.diagnostics import Diagnostic, Report, Severity
 from smtp_gitops.rules import all_rules
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/smtp-gitops/smtp-gitops"
+FINGERPRINT_KEY = "smtpGitops/v1"
+_LINE_REFERENCE = re.compile(r"\blines? \d+")
+
+
+def fingerprint(diagnostic: Diagnostic) -> str:
+    """Identifies a finding across commits, so code scanning keeps one alert as lines move.
+
+    Built from the rule, the file and where in the document the finding is (set name and field
+    path); never from line numbers. A finding without a known place falls back to its message,
+    with any "line N" it quotes taken out.
+    """
+    where = diagnostic.where or _LINE_REFERENCE.sub("line", diagnostic.message)
+    text = "\0".join((diagnostic.rule, PurePath(diagnostic.file).as_posix(), where))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def render(report: Report, *, color: bool) -> str:
@@ -26,6 +42,7 @@ def render(report: Report, *, color: bool) -> str:
                 "ruleIndex": index[d.rule],
                 "level": "error" if d.severity is Severity.ERROR else "warning",
                 "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},
+                "partialFingerprints": {FINGERPRINT_KEY: fingerprint(d)},
                 "locations": [
                     {
                         "physicalLocation": {

@@ -1,8 +1,12 @@
 """The rule catalogue: one module per rule id, each with its id, severity and doc string.
 
 Parse-stage rules (``yaml-syntax``, ``duplicate-key``, ``unsafe-yaml``, ``schema``,
-``unknown-key``, ``api-version``) are raised while loading and checking the schema; the others
-are semantic and each has a ``check(context)`` function run on a schema-valid document.
+``unknown-key``, ``api-version``) are raised while loading and checking the schema; the
+semantic ones each have a ``check(context)`` function run on a schema-valid document; report
+rules (``unused-ignore``) look at the finished report.
+
+A rule's id is its module name with dashes, so ``RULE_IDS`` names every rule without importing
+any of them (some import the pydantic model, which option checking must not pay for).
 """
 
 from __future__ import annotations
@@ -45,6 +49,12 @@ SEMANTIC_RULES = (
     "basic_auth_deprecated",
 )
 
+REPORT_RULES = ("unused_ignore",)
+RULE_IDS = tuple(name.replace("_", "-") for name in PARSE_RULES + SEMANTIC_RULES + REPORT_RULES)
+# A file that did not parse, or was refused, has not been checked at all: these two can be
+# neither switched off nor suppressed, or a broken file would pass in silence.
+ALWAYS_ON = frozenset({"yaml-syntax", "unsafe-yaml"})
+
 Check = Callable[["SettingsContext"], Iterable["Diagnostic"]]
 
 
@@ -55,7 +65,7 @@ def _module(name: str) -> ModuleType:
 @cache
 def all_rules() -> dict[str, Rule]:
     """Every rule by id, in catalogue order."""
-    rules = [_module(name).RULE for name in PARSE_RULES + SEMANTIC_RULES]
+    rules = [_module(name).RULE for name in PARSE_RULES + SEMANTIC_RULES + REPORT_RULES]
     return {r.id: r for r in rules}
 
 

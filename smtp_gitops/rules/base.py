@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smtp_gitops.diagnostics import Diagnostic, Mark, Severity
-from smtp_gitops.yamlnodes import Path, locate
+from smtp_gitops.yamlnodes import MapNode, Path, ScalarNode, get, locate
 
 if TYPE_CHECKING:
     from smtp_gitops.model import Settings
-    from smtp_gitops.yamlnodes import MapNode
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,9 +20,15 @@ class Rule:
     doc: str
 
     def diagnostic(
-        self, mark: Mark, message: str, *, hint: str | None = None, end: Mark | None = None
+        self,
+        mark: Mark,
+        message: str,
+        *,
+        hint: str | None = None,
+        end: Mark | None = None,
+        where: str | None = None,
     ) -> Diagnostic:
-        return Diagnostic(self.id, self.severity, mark, message, hint, end)
+        return Diagnostic(self.id, self.severity, mark, message, hint, end, where)
 
 
 def rule(module_doc: str | None, rule_id: str, severity: Severity) -> Rule:
@@ -39,9 +44,30 @@ class SettingsContext:
     settings: Settings
     root: MapNode
     folder: str
+    # ``metadata.production``, or the environment matched the configured production names.
+    production: bool = False
 
     def report(
         self, rule: Rule, path: Path, message: str, *, hint: str | None = None, key: bool = False
     ) -> Diagnostic:
         start, end = locate(self.root, path, key=key)
-        return rule.diagnostic(start, message, hint=hint, end=end)
+        return rule.diagnostic(
+            start, message, hint=hint, end=end, where=logical_path(self.root, path)
+        )
+
+
+def logical_path(root: MapNode, path: Path) -> str:
+    """``path`` with each set named rather than numbered (``spec.sets[backup].enabled``), so
+    it survives reordering the sets as well as adding lines."""
+    text = ""
+    for depth, part in enumerate(path):
+        if isinstance(part, int):
+            label: str | int = part
+            if path[:depth] == ("spec", "sets"):
+                name = get(root, (*path[: depth + 1], "name"))
+                if isinstance(name, ScalarNode) and isinstance(name.value, str):
+                    label = name.value
+            text += f"[{label}]"
+        else:
+            text += f".{part}" if text else part
+    return text

@@ -1,8 +1,9 @@
 """``redirectToReportEmails`` is true in a production environment.
 
 Redirection is a testing aid: it sends every portal mail (password recovery, notices) to the
-report emails instead of the real recipients. In an environment marked ``production: true`` that
-is almost always a leftover from testing.
+report emails instead of the real recipients. In a production environment (``production:
+true``, or a name matching the configured ``production-environments``) that is almost always a
+leftover from testing.
 """
 
 from collections.abc import Iterator
@@ -14,7 +15,7 @@ RULE = rule(__doc__, "redirect-in-production", Severity.WARNING)
 
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
-    if not context.settings.metadata.production:
+    if not context.production:
         return
     for index, smtp_set in enumerate(context.settings.sets()):
         if smtp_set.redirectToReportEmails:
