@@ -24,14 +24,14 @@ if TYPE_CHECKING:
 
 
 class Record:
-    """A mapping read as attributes; ``children`` names the record type of a field's mappings
+    """A mapping read as attributes; ``_children`` names the record type of a field's mappings
     (those with behaviour of their own), the others are plain records.
 
     A field is read from the mapping on first use and then kept as an ordinary attribute: the
     rules ask the same questions of every set many times over.
     """
 
-    children: ClassVar[dict[str, type[Record]]] = {}
+    _children: ClassVar[dict[str, type[Record]]] = {}
 
     def __init__(self, data: dict[str, object]) -> None:
         self._data = data
@@ -40,7 +40,7 @@ class Record:
         if name.startswith("_"):  # never a field; and `_data` itself before it is set
             raise AttributeError(name)
         try:
-            value = _read(self._data[name], self.children.get(name, Record))
+            value = _read(self._data[name], self._children.get(name, Record))
         except KeyError:
             raise AttributeError(name) from None
         setattr(self, name, value)
@@ -64,19 +64,19 @@ class SetV2View(SetV2Behaviour, Record):
 
 
 class _SpecView(Record):
-    children: ClassVar[dict[str, type[Record]]] = {"sets": SetView}
+    _children: ClassVar[dict[str, type[Record]]] = {"sets": SetView}
 
 
 class _SpecV2View(Record):
-    children: ClassVar[dict[str, type[Record]]] = {"sets": SetV2View}
+    _children: ClassVar[dict[str, type[Record]]] = {"sets": SetV2View}
 
 
 class SettingsFileView(SettingsFileBehaviour, Record):
-    children: ClassVar[dict[str, type[Record]]] = {"spec": _SpecView}
+    _children: ClassVar[dict[str, type[Record]]] = {"spec": _SpecView}
 
 
 class SettingsFileV2View(SettingsFileV2Behaviour, Record):
-    children: ClassVar[dict[str, type[Record]]] = {"spec": _SpecV2View}
+    _children: ClassVar[dict[str, type[Record]]] = {"spec": _SpecV2View}
 
 
 def settings_view(document: dict[str, object]) -> Settings:
