@@ -179,9 +179,10 @@ def _git_paths(*args: str) -> set[str]:
 def changed_files(ref: str) -> set[str]:
     """Files (relative to the repository's top) that differ between ``ref`` and the work
     tree: changed, added, deleted, or untracked and not ignored."""
-    return _git_paths("diff", "--name-only", "-z", "--no-renames", ref, "--") | _git_paths(
-        "ls-files", "--others", "--exclude-standard", "--full-name", "-z"
-    )
+    # Both sides of a rename, and the whole repository whatever the folder or configuration.
+    diff = ("diff", "--name-only", "-z", "--no-renames", "--no-relative", ref, "--")
+    untracked = ("ls-files", "--others", "--exclude-standard", "--full-name", "-z", "--", ":/")
+    return _git_paths(*diff) | _git_paths(*untracked)
 
 
 def _environments(files: set[str] | list[str], root: str) -> dict[str, str]:

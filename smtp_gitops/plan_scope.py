@@ -71,7 +71,10 @@ class ChangeScope:
         from smtp_gitops.plan import template_digest
         from smtp_gitops.render import BUILTIN_TEMPLATES
 
-        loaded = [load_file(read) for read in (base, path) if read is not None]
+        try:
+            loaded = [load_file(read) for read in (base, path) if read is not None]
+        except OSError:
+            return True  # unreadable here: let rendering both sides say so
         if not all(file.ok and file.root is not None for file in loaded):
             return False  # invalid on both sides alike: nothing is rendered
         trees = [file.root for file in loaded if file.root is not None]

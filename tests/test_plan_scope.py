@@ -105,9 +105,9 @@ CHANGES: dict[str, Callable[[Path], None]] = {
 }
 
 
-def _both_ways(ref: str = "HEAD") -> tuple[str, str]:
-    scoped = make_plan(ref)
-    full = make_plan(ref, only_changed=False)
+def _both_ways(ref: str = "HEAD", root: str = "environments") -> tuple[str, str]:
+    scoped = make_plan(ref, root)
+    full = make_plan(ref, root, only_changed=False)
     for render in (format_text, format_markdown):
         assert render(scoped, ref) == render(full, ref)
     return format_text(scoped, ref), format_text(full, ref)
@@ -164,6 +164,21 @@ def test_from_a_subfolder_of_the_repository(repo: Path, monkeypatch: pytest.Monk
     monkeypatch.chdir(nested)
     scoped, _full = _both_ways()
     assert "\nmirror: " in scoped
+
+
+def test_an_untracked_template_outside_the_working_folder_is_noticed(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tools = repo / "tools"
+    tools.mkdir()
+    (tools / "README").write_text("run plan from here\n")
+    edit(repo / "environments" / "custom" / "smtp.yaml", TEMPLATE, "../templates/extra.j2")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "a template yet to be written")
+    (repo / "templates" / "extra.j2").write_text("{{ effective.networkHost }}\n")
+    monkeypatch.chdir(tools)
+    scoped, _full = _both_ways(root="../environments")
+    assert "\ncustom: " in scoped
 
 
 def test_an_environment_git_does_not_see_change_is_not_read(repo: Path) -> None:
