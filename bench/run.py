@@ -183,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         shutil.rmtree(WORK)
     WORK.mkdir(exist_ok=True)
     os.environ["NO_COLOR"] = "1"
+    # pip byte-compiles a regular install (the peers' venvs are); an editable install is not,
+    # and with PYTHONDONTWRITEBYTECODE set every run would compile the package from source.
+    package = str(REPO / "smtp_gitops")
+    subprocess.run([sys.executable, "-m", "compileall", "-q", package], check=True)
     yamllint = str(tool_venv("yamllint", "yamllint"))
     check_jsonschema = str(tool_venv("check-jsonschema", "check-jsonschema", "ruamel.yaml.clib"))
     ours = str(OURS)
