@@ -84,7 +84,7 @@ def paired(ours: Sequence[str], theirs: Sequence[str], runs: int, cwd: Path = RE
 
 
 def median(runs: list[Run], field: str) -> float:
-    return statistics.median(getattr(r, field) for r in runs)
+    return float(statistics.median(float(getattr(r, field)) for r in runs))
 
 
 def tool_venv(name: str, *packages: str) -> Path:

@@ -17,6 +17,10 @@ API_VERSION = "smtp-gitops/v1"
 API_VERSION_V2 = "smtp-gitops/v2"
 API_VERSIONS = (API_VERSION, API_VERSION_V2)
 KIND = "SmtpSettings"
+# Patterns of names, here (without pydantic) for the messages that explain them.
+ENVIRONMENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
+SET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
 Category = Literal["administration", "general", "notifications"]
 CATEGORIES: tuple[Category, ...] = ("administration", "general", "notifications")

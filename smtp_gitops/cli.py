@@ -18,14 +18,13 @@ from smtp_gitops import (
     cli_status,
 )
 from smtp_gitops.cli_common import (
-    EXIT_OK,
-    EXIT_USAGE,
     fail,
     load_config_or_exit,
     load_or_exit,
     root_option,
     use_color,
 )
+from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -153,7 +152,7 @@ def validate(
     except UnknownRule as error:
         fail(ctx, str(error), EXIT_USAGE)
     from smtp_gitops.discovery import discover
-    from smtp_gitops.reporters import renderer
+    from smtp_gitops.reporters import formatter
     from smtp_gitops.validator import validate_files
 
     found = discover(list(paths) or [config.root])
@@ -166,9 +165,9 @@ def validate(
         production_environments=config.production_environments,
         adjust=lambda unfinished: selection.apply(unfinished, found.files),
     )
-    for problem in unreadable:
-        click.echo(f"Error: cannot read {problem}", err=True)
-    output = renderer(config.format)(report, color=use_color(no_color))
+    for unreadable_file in unreadable:
+        click.echo(f"Error: cannot read {unreadable_file}", err=True)
+    output = formatter(config.format)(report, color=use_color(no_color))
     if quiet and config.format == "text":
         output = "".join(line + "\n" for line in output.splitlines()[:-1])
     click.echo(output, nl=False)

@@ -1,4 +1,5 @@
-"""Pieces shared by the commands: exit codes, colour, loading ENV for render/deploy."""
+"""Pieces shared by the commands: colour, diagnostics on stderr, loading ENV for render and
+deploy, the --root option."""
 
 from __future__ import annotations
 
@@ -9,16 +10,21 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from smtp_gitops.diagnostics import Severity
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_USAGE
+
 if TYPE_CHECKING:
     from smtp_gitops.config import Config
     from smtp_gitops.diagnostics import Diagnostic
-    from smtp_gitops.render import Loaded
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+    from smtp_gitops.environment import Loaded
 
 
 def use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def use_color_on_stderr() -> bool:
+    return "NO_COLOR" not in os.environ and sys.stderr.isatty()
 
 
 def fail(ctx: click.Context, message: str, code: int = EXIT_FAILED) -> NoReturn:
@@ -27,21 +33,23 @@ def fail(ctx: click.Context, message: str, code: int = EXIT_FAILED) -> NoReturn:
 
 
 def print_diagnostics(diagnostics: list[Diagnostic], *, quiet: bool = False) -> None:
-    """Findings of the validation step of render/deploy, on stderr (stdout carries the config)."""
-    for d in sorted(diagnostics, key=lambda d: d.sort_key()):
-        if quiet and d.severity.value == "warning":
-            continue
-        click.echo(
-            f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.rule}: {d.message}", err=True
-        )
+    """Findings of the validation step of render/deploy, on stderr (stdout carries the config),
+    in the same text format as ``validate``'s."""
+    from smtp_gitops.reporters.text import format_diagnostics
+
+    shown = [d for d in diagnostics if not (quiet and d.severity is Severity.WARNING)]
+    text = format_diagnostics(
+        sorted(shown, key=lambda d: d.sort_key()), color=use_color_on_stderr()
+    )
+    click.echo(text, nl=False, err=True)
 
 
 def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool) -> Loaded:
     """Load and validate ENV, or exit: 2 when it does not exist, 1 when it is invalid."""
-    from smtp_gitops.render import (
+    from smtp_gitops.environment import (
         EnvironmentNotFound,
         InvalidSettings,
-        RenderError,
+        SettingsRefused,
         load_environment,
     )
 
@@ -54,7 +62,7 @@ def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool
         print_diagnostics(error.diagnostics)
         click.echo(f"Error: {error}", err=True)
         ctx.exit(EXIT_FAILED)
-    except RenderError as error:
+    except SettingsRefused as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(EXIT_FAILED)
     print_diagnostics(loaded.warnings, quiet=quiet)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from smtp_gitops.cli_common import EXIT_FAILED, EXIT_USAGE, fail, load_or_exit, root_option
+from smtp_gitops.cli_common import fail, load_or_exit, root_option
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_USAGE
 
 allow_output_option = click.option(
     "--allow-output",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from smtp_gitops.cli_common import EXIT_OK, EXIT_USAGE, fail, root_option
+from smtp_gitops.cli_common import fail, root_option
+from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
+from smtp_gitops.layout import DEFAULT_ROOT
 
 
 @click.command("init")
@@ -31,7 +33,7 @@ def init(
         written = scaffold(environment, root, production=production, force=force, auth=auth)
     except ScaffoldError as error:
         fail(ctx, str(error), EXIT_USAGE)
-    root_flag = "" if root == "environments" else f" --root {root}"
+    root_flag = "" if root == DEFAULT_ROOT else f" --root {root}"
     if written.base_set is not None:
         what = f"enables the base set '{written.base_set}'; override any of its fields by name"
     elif auth == "oauth2":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from smtp_gitops.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 @click.command("migrate")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from smtp_gitops.cli_common import EXIT_OK, EXIT_USAGE, fail, root_option
+from smtp_gitops.cli_common import fail, root_option
+from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 
 
 @click.command()
@@ -25,13 +26,22 @@ from smtp_gitops.cli_common import EXIT_OK, EXIT_USAGE, fail, root_option
 @click.pass_context
 def plan(ctx: click.Context, base_ref: str | None, output_format: str, root: str) -> None:
     """Show, per environment, what changes between REF and the work tree (secrets redacted)."""
+    from smtp_gitops.discovery import find_root_folder
     from smtp_gitops.plan import PlanError, default_base, format_markdown, format_text, make_plan
 
+    found_root = find_root_folder(root)
     try:
         ref = base_ref or default_base()
-        plans = make_plan(ref, root)
+        plans = make_plan(ref, found_root or root)
     except PlanError as error:
         fail(ctx, str(error), EXIT_USAGE)
-    render = format_markdown if output_format == "markdown" else format_text
-    click.echo(render(plans, ref), nl=False)
+    if found_root is None:
+        # An empty plan would read as "nothing changes": a wrong folder must not pass for that.
+        fail(ctx, f"{root}: no such folder here or at the top of the repository", EXIT_USAGE)
+    if output_format == "markdown":
+        from smtp_gitops.comment_limit import fit_comment
+
+        click.echo(fit_comment(format_markdown(plans, ref)), nl=False)
+    else:
+        click.echo(format_text(plans, ref), nl=False)
     ctx.exit(EXIT_OK)

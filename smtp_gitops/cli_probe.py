@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from smtp_gitops.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, fail, load_or_exit, root_option
+from smtp_gitops.cli_common import fail, load_or_exit, root_option
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from smtp_gitops.model import OAuth2
@@ -69,27 +70,26 @@ def check_connection(
     quiet: bool,
 ) -> None:
     """Probe a set's SMTP server live: connect, EHLO, STARTTLS/TLS, AUTH. Never sends mail."""
-    from smtp_gitops.model import SecretFromEnv, SecretFromFile
-    from smtp_gitops.probe import ProbeFailed, Target, probe, sent_secrets, xoauth2_sent
-    from smtp_gitops.secrets import SecretError, resolve, scrub
+    from smtp_gitops.probe import (
+        NoSuchSet,
+        ProbeFailed,
+        Target,
+        choose_set,
+        probe,
+        sent_secrets,
+        set_secret,
+        xoauth2_sent,
+    )
+    from smtp_gitops.secrets import SecretError, scrub
 
     settings = load_or_exit(ctx, environment, root, quiet=quiet).settings
-    names = [s.name for s in settings.spec.sets]
-    chosen = (
-        next((s for s in settings.spec.sets if s.name == set_name), None)
-        if set_name
-        else settings.effective_set()
-    )
-    if chosen is None:
-        fail(ctx, f"no set {set_name!r} in {environment} (sets: {', '.join(names)})", EXIT_USAGE)
-    # The set's one secret: its password, or an OAuth set's client secret.
-    password: str | None = None
-    secret = chosen.secret
-    if not chosen.defaultCredentials and isinstance(secret, SecretFromEnv | SecretFromFile):
-        try:
-            password = resolve(secret, f"{chosen.secret_label} of set {chosen.name!r}", os.environ)
-        except SecretError as error:
-            fail(ctx, str(error), EXIT_FAILED)
+    try:
+        chosen = choose_set(settings, set_name)
+        password = set_secret(chosen, os.environ)
+    except NoSuchSet as error:
+        fail(ctx, str(error), EXIT_USAGE)
+    except SecretError as error:
+        fail(ctx, str(error), EXIT_FAILED)
     oauth2 = None if chosen.defaultCredentials else chosen.oauth2
     target = Target(
         chosen.networkHost,

@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 from typing import TYPE_CHECKING
 
 import click
 
-from smtp_gitops.cli_common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, print_diagnostics, root_option
+from smtp_gitops import layout
+from smtp_gitops.cli_common import print_diagnostics, root_option
 from smtp_gitops.cli_deploy import allow_target_option
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from smtp_gitops.status import EnvironmentStatus
-
-
-def _environments(root: str) -> list[str]:
-    from smtp_gitops.render import SETTINGS_NAMES
-
-    if not os.path.isdir(root):
-        return []
-    return [
-        name
-        for name in sorted(os.listdir(root))
-        if name != "base"
-        and any(os.path.isfile(os.path.join(root, name, file)) for file in SETTINGS_NAMES)
-    ]
 
 
 @click.command()
@@ -54,13 +42,14 @@ def status(
     usage (or an environment that cannot be checked).
     """
     from smtp_gitops.deploy import DeployUsageError
+    from smtp_gitops.environment import InvalidSettings, SettingsRefused, load_environment
     from smtp_gitops.policy import DeployPolicy
-    from smtp_gitops.render import InvalidSettings, RenderError, load_environment
+    from smtp_gitops.render import RenderError
     from smtp_gitops.secrets import SecretError
     from smtp_gitops.status import environment_status
     from smtp_gitops.webhook import SecretFormatError
 
-    names = list(environments) or _environments(root)
+    names = list(environments) or list(layout.environments(root))
     policy = DeployPolicy((), tuple(allow_target))
     results: list[EnvironmentStatus] = []
     unusable = False
@@ -81,7 +70,13 @@ def status(
             print_diagnostics(error.diagnostics)
             click.echo(f"Error: {name}: {error}", err=True)
             unusable = True
-        except (RenderError, SecretError, SecretFormatError, DeployUsageError) as error:
+        except (
+            SettingsRefused,
+            RenderError,
+            SecretError,
+            SecretFormatError,
+            DeployUsageError,
+        ) as error:
             click.echo(f"Error: {name}: {error}", err=True)
             unusable = True
     click.echo(_FORMATS[output_format](results), nl=False)

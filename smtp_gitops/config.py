@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from smtp_gitops.layout import DEFAULT_ROOT
 from smtp_gitops.reporters import FORMATS
 from smtp_gitops.rules import ALWAYS_ON, RULE_IDS
 
@@ -26,7 +27,7 @@ PYPROJECT = "pyproject.toml"
 PYPROJECT_TABLE = ("tool", "smtp-gitops")
 SEVERITY_LEVELS = ("error", "warning", "off")
 DEFAULT, FLAG = "default", "flag"  # where a value came from, besides FILE:LINE
-DEFAULT_ROOT, DEFAULT_FORMAT = "environments", "text"
+DEFAULT_FORMAT = "text"
 # `[tool.smtp-gitops]`, `[tool."smtp-gitops".severity]`, `tool.smtp-gitops.root = ...`, or a
 # bare `[tool]` table (which may hold `smtp-gitops = {...}`): a pyproject.toml without any of
 # these is not parsed.

@@ -35,6 +35,7 @@ from smtp_gitops.deploy_state import (
     load_state,
     save_state,
 )
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK
 from smtp_gitops.files import remove_stale_temp_files, write_atomic
 from smtp_gitops.interrupts import Interrupts
 from smtp_gitops.model import ReloadConfig, Settings
@@ -51,7 +52,6 @@ from smtp_gitops.webhook import (
     signing_key,
 )
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_LOCK_TIMEOUT = 120.0
 
 

@@ -126,15 +126,29 @@ class Capped:
         return self.kept + omitted
 
 
+@dataclass(frozen=True, slots=True)
+class PathProblem:
+    """A path given (or found) that could not be checked: missing, a folder without a settings
+    file, an unreadable file. The command line reports these as usage problems (exit 2)."""
+
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
 @dataclass(slots=True)
 class Report:
-    """Everything one validation run found, in a stable order; at most ``MAX_PER_FILE``
-    diagnostics per file, then one saying how many more there are."""
+    """Everything one validation run found, in a stable order: the files read, the
+    diagnostics (at most ``MAX_PER_FILE`` per file, then one saying how many more there are),
+    and the paths that could not be checked at all."""
 
     files: list[str] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     # Findings counted but not listed, over all files.
     hidden: Counter[Severity] = field(default_factory=Counter)
+    problems: list[PathProblem] = field(default_factory=list)
 
     @property
     def errors(self) -> int:

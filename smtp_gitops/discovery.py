@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
-SETTINGS_NAMES = ("smtp.yaml", "smtp.yml")
-DEFAULT_ROOT = "environments"
+from smtp_gitops.diagnostics import PathProblem
+from smtp_gitops.layout import (
+    DEFAULT_ROOT,
+    SETTINGS_NAMES,
+    is_base,
+    is_settings_name,
+    misnamed_files,
+)
 
 
 @dataclass(slots=True)
 class Discovery:
     files: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
+    problems: list[PathProblem] = field(default_factory=list)
 
 
 def repository_root(start: str) -> str:
@@ -27,6 +32,17 @@ def repository_root(start: str) -> str:
         if parent == probe:
             return here
         probe = parent
+
+
+def find_root_folder(root: str) -> str | None:
+    """``root`` as given, or, when it is relative and not here, the same folder at the top of
+    the repository (so a command run from a sub-folder still finds ``environments/``)."""
+    if os.path.isdir(root):
+        return root
+    if os.path.isabs(root):
+        return None
+    candidate = os.path.join(repository_root(os.getcwd()), root)
+    return os.path.relpath(candidate) if os.path.isdir(candidate) else None
 
 
 def repository_of(settings_file: str) -> str:
@@ -53,8 +69,23 @@ def escapes_repository(path: str) -> bool:
     return resolves_outside(path, repository_of(path))
 
 
-def _settings_files_under(folder: str) -> list[str]:
+_NAMES = " or ".join(SETTINGS_NAMES)
+
+
+def _misnamed(folder: str) -> PathProblem | None:
+    found = misnamed_files(folder)
+    if not found:
+        return None
+    return PathProblem(
+        folder,
+        f"holds {', '.join(found)} but no {_NAMES}; rename it to {SETTINGS_NAMES[0]} "
+        "(other names are not read)",
+    )
+
+
+def _settings_files_under(folder: str) -> tuple[list[str], list[PathProblem]]:
     found: list[str] = []
+    problems: list[PathProblem] = []
     for current, dirs, files in os.walk(folder):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         # os.walk lists a linked folder but does not enter it; its settings files are still
@@ -66,28 +97,23 @@ def _settings_files_under(folder: str) -> list[str]:
             for name in SETTINGS_NAMES
             if os.path.lexists(os.path.join(current, d, name))
         ]
-        found.extend(
-            sorted(
-                [os.path.join(current, name) for name in files if name in SETTINGS_NAMES] + linked
-            )
-        )
-    return found
-
-
-def base_file_for(path: str, exists: Callable[[str], bool] = os.path.isfile) -> str | None:
-    """``<root>/base/smtp.yaml`` for ``<root>/<env>/smtp.yaml``, if that base exists."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.basename(folder) == "base":
-        return None
-    candidate = os.path.join(
-        os.path.dirname(path) or ".", os.pardir, "base", os.path.basename(path)
-    )
-    candidate = os.path.normpath(candidate)
-    return candidate if exists(candidate) else None
-
-
-def environment_folder(path: str) -> str:
-    return os.path.basename(os.path.dirname(os.path.abspath(path)))
+        here = [os.path.join(current, name) for name in files if is_settings_name(name)]
+        found.extend(sorted(here + linked))
+        if here or linked:
+            continue
+        # A folder beside environments (``environments/prod`` next to ``environments/dev``)
+        # holding YAML under another name was meant as an environment: say so, never skip it.
+        parent = os.path.dirname(current)
+        siblings = os.listdir(parent) if current != folder and os.path.isdir(parent) else []
+        if any(
+            os.path.lexists(os.path.join(parent, sibling, name))
+            for sibling in siblings
+            for name in SETTINGS_NAMES
+        ):
+            problem = _misnamed(current)
+            if problem is not None:
+                problems.append(problem)
+    return found, problems
 
 
 def discover(paths: list[str]) -> Discovery:
@@ -107,22 +133,21 @@ def discover(paths: list[str]) -> Discovery:
 
     for path in paths or [DEFAULT_ROOT]:
         if os.path.isdir(path):
-            found = _settings_files_under(path)
+            found, problems = _settings_files_under(path)
+            result.problems.extend(problems)
             if not found:
                 result.problems.append(
-                    f"{path}: no {' or '.join(SETTINGS_NAMES)} found in this folder"
+                    _misnamed(path) or PathProblem(path, f"no {_NAMES} found in this folder")
                 )
             for file in found:
                 add(file)
         elif os.path.isfile(path) or os.path.islink(path):
             add(path)
-            if environment_folder(path) == "base":
+            if is_base(path):
                 siblings = os.path.dirname(os.path.dirname(os.path.abspath(path)))
-                for file in _settings_files_under(siblings):
-                    if environment_folder(file) != "base" and os.path.basename(
-                        file
-                    ) == os.path.basename(path):
+                for file in _settings_files_under(siblings)[0]:
+                    if not is_base(file):
                         add(os.path.relpath(file) if not os.path.isabs(path) else file)
         else:
-            result.problems.append(f"{path}: no such file or folder")
+            result.problems.append(PathProblem(path, "no such file or folder"))
     return result

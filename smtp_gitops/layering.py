@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from smtp_gitops.yamlnodes import MapEntry, MapNode, Node, ScalarNode, SeqNode
 
-BASE_ENVIRONMENT = "base"
-
 
 def _set_name(node: Node) -> str | None:
     if isinstance(node, MapNode):
@@ -18,6 +16,15 @@ def _set_name(node: Node) -> str | None:
             value = entry.value.value
             return value if isinstance(value, str) else None
     return None
+
+
+def set_names(root: Node) -> list[str]:
+    """The names of the sets in a document's ``spec.sets``, in order."""
+    spec = root.entries.get("spec") if isinstance(root, MapNode) else None
+    sets = spec.value.entries.get("sets") if spec and isinstance(spec.value, MapNode) else None
+    if sets is None or not isinstance(sets.value, SeqNode):
+        return []
+    return [name for item in sets.value.items if (name := _set_name(item)) is not None]
 
 
 def _merge_sets(base: SeqNode, overlay: SeqNode) -> SeqNode:

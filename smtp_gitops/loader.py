@@ -21,6 +21,7 @@ from smtp_gitops.diagnostics import Capped, Diagnostic, Mark
 from smtp_gitops.prescan import Scan, scan
 from smtp_gitops.redaction import SecretSpan, redact
 from smtp_gitops.rules import duplicate_key, schema, unsafe_yaml, yaml_syntax
+from smtp_gitops.yaml_errors import plain_yaml_error
 from smtp_gitops.yamlnodes import MapEntry, MapNode, Node, Scalar, ScalarNode, SeqNode
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -283,12 +284,9 @@ def _syntax_error(path: str, text: str, error: YAMLError) -> Diagnostic:
         return yaml_syntax.RULE.diagnostic(Mark(path, 1, 1), str(error))
     yaml_mark = error.problem_mark or error.context_mark
     mark = _mark(path, yaml_mark) if yaml_mark is not None else Mark(path, 1, 1)
-    problem = error.problem or error.context or "invalid YAML"
-    if error.context and error.problem:
-        problem = f"{error.context}: {error.problem}"
-    if "\t" in problem or "'\\t'" in problem:
-        problem += " (tabs cannot indent YAML; use spaces)"
-    return yaml_syntax.RULE.diagnostic(mark, problem)
+    context_line = error.context_mark.line + 1 if error.context_mark is not None else None
+    plain = plain_yaml_error(error.context, error.problem or "invalid YAML", context_line)
+    return yaml_syntax.RULE.diagnostic(mark, plain.message, hint=plain.hint)
 
 
 def _parse(path: str, text: str, scanned: Scan) -> LoadedFile:

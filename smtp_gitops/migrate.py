@@ -15,7 +15,8 @@ import re
 import stat
 from dataclasses import dataclass
 
-from smtp_gitops.discovery import base_file_for, discover, escapes_repository
+from smtp_gitops.discovery import discover, escapes_repository
+from smtp_gitops.layout import base_file_for
 from smtp_gitops.loader import load_text
 from smtp_gitops.model import API_VERSION, API_VERSION_V2
 from smtp_gitops.yamlnodes import MapNode, Node, ScalarNode, SeqNode, to_plain
@@ -180,7 +181,7 @@ def files_to_migrate(paths: list[str]) -> tuple[list[str], list[str]]:
         if base is not None:
             for member in discover([base]).files:
                 files.setdefault(os.path.realpath(member), member)
-    return sorted(files.values()), found.problems
+    return sorted(files.values()), [str(problem) for problem in found.problems]
 
 
 def migrate_file(path: str) -> Migration:

@@ -15,7 +15,10 @@ from smtp_gitops.behaviour import (
     API_VERSION_V2,
     API_VERSIONS,
     CATEGORIES,
+    ENV_VAR_PATTERN,
+    ENVIRONMENT_PATTERN,
     KIND,
+    SET_NAME_PATTERN,
     Category,
     SetBehaviour,
     SettingsFileBehaviour,
@@ -24,11 +27,17 @@ from smtp_gitops.behaviour import (
 )
 
 # The constants live with the behaviour (no pydantic there); importing them from here still works.
-__all__ = ["API_VERSION", "API_VERSIONS", "API_VERSION_V2", "CATEGORIES", "KIND", "Category"]
-
-ENVIRONMENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-SET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+__all__ = [
+    "API_VERSION",
+    "API_VERSIONS",
+    "API_VERSION_V2",
+    "CATEGORIES",
+    "ENVIRONMENT_PATTERN",
+    "ENV_VAR_PATTERN",
+    "KIND",
+    "SET_NAME_PATTERN",
+    "Category",
+]
 
 
 def _whole_float_to_int(value: object) -> object:
@@ -55,9 +64,6 @@ class SecretFromFile(_Strict):
     """Read the secret from a file (e.g. a mounted secret) when rendering or deploying."""
 
     fromFile: Annotated[str, Field(min_length=1, description="Path of the file.")]
-
-
-SecretRef = SecretFromEnv | SecretFromFile
 
 
 def _secret_kind(value: object) -> str:

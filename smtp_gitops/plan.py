@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smtp_gitops.diagnostics import error_count
-from smtp_gitops.discovery import SETTINGS_NAMES, repository_of
-from smtp_gitops.layering import BASE_ENVIRONMENT
+from smtp_gitops.discovery import repository_of
+from smtp_gitops.layout import DEFAULT_ROOT, environments, environments_in
 from smtp_gitops.loader import MAX_FILE_BYTES
 from smtp_gitops.model import SecretFromEnv, Settings, SmtpSettingsFileV2
 from smtp_gitops.plan_scope import ChangeScope
@@ -185,26 +185,6 @@ def changed_files(ref: str) -> set[str]:
     return _git_paths(*diff) | _git_paths(*untracked)
 
 
-def _environments(files: set[str] | list[str], root: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in sorted(files):
-        parts = os.path.relpath(path, root).split(os.sep)
-        if len(parts) == 2 and parts[1] in SETTINGS_NAMES and parts[0] != BASE_ENVIRONMENT:
-            found.setdefault(parts[0], path)
-    return found
-
-
-def _work_tree_files(root: str) -> list[str]:
-    if not os.path.isdir(root):
-        return []
-    return [
-        os.path.normpath(os.path.join(root, env, name))
-        for env in os.listdir(root)
-        for name in SETTINGS_NAMES
-        if os.path.isfile(os.path.join(root, env, name))
-    ]
-
-
 def _reference(password: object) -> str | None:
     """How a secret is supplied, never its value."""
     if password is None:
@@ -339,7 +319,7 @@ def category_sets(settings: Settings) -> dict[str, str]:
 
 
 def make_plan(
-    ref: str, root: str = "environments", *, only_changed: bool = True
+    ref: str, root: str = DEFAULT_ROOT, *, only_changed: bool = True
 ) -> list[EnvironmentPlan]:
     """Every environment's plan. With ``only_changed`` (the default) an environment the change
     cannot have touched (``plan_scope``) is listed as unchanged without being read; without it,
@@ -353,8 +333,8 @@ def make_plan(
 
 
 def _plans(revision: GitRevision, root: str, *, only_changed: bool) -> list[EnvironmentPlan]:
-    before_envs = _environments(revision.files, root)
-    after_envs = _environments(_work_tree_files(root), root)
+    before_envs = environments_in(revision.files, root)
+    after_envs = {name: os.path.normpath(path) for name, path in environments(root).items()}
     scope = None
     if only_changed:
         top = _git("rev-parse", "--show-toplevel").stdout.decode(errors="surrogateescape").strip()
@@ -461,7 +441,9 @@ def format_markdown(plans: list[EnvironmentPlan], ref: str) -> str:
             continue
         effective = _effective_line(plan, markdown_code)
         lines += [f"### {markdown_code(plan.name)}", "", "E" + effective[1:], ""]
-        lines += [f"> {note}" for note in _status(plan, markdown_text(ref))]
+        notes = [f"> {note}" for note in _status(plan, markdown_text(ref))]
+        # Without the blank line, Markdown would read the table as part of the quote.
+        lines += [*notes, ""] if notes else []
         if plan.changes:
             lines += ["| field | before | after |", "|---|---|---|"]
             lines += [

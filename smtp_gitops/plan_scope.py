@@ -17,8 +17,9 @@ import os
 import posixpath
 from typing import TYPE_CHECKING
 
-from smtp_gitops.discovery import SETTINGS_NAMES, base_file_for, repository_of
+from smtp_gitops.discovery import repository_of
 from smtp_gitops.layering import merge
+from smtp_gitops.layout import SETTINGS_NAMES, base_file_for
 from smtp_gitops.loader import load_file
 from smtp_gitops.template_files import read_template_bytes
 from smtp_gitops.yamlnodes import ScalarNode, get

@@ -7,11 +7,65 @@ import smtplib
 import socket
 import ssl
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from smtp_gitops.model import AnySet, Settings
 
 IMPLICIT_TLS_PORT = 465
+
+
+class NoSuchSet(Exception):
+    """``--set NAME`` names no set of the environment (or it has no effective one)."""
+
+
+def choose_set(settings: Settings, set_name: str | None) -> AnySet:
+    """The set to probe: the one named, else the effective (General) one."""
+    chosen = (
+        next((s for s in settings.sets() if s.name == set_name), None)
+        if set_name
+        else settings.effective_set()
+    )
+    if chosen is None:
+        names = ", ".join(s.name for s in settings.sets())
+        wanted = f"no set {set_name!r}" if set_name else "no enabled set"
+        raise NoSuchSet(f"{wanted} in {settings.metadata.environment} (sets: {names})")
+    return chosen
+
+
+def set_secret(chosen: AnySet, environ: Mapping[str, str]) -> str | None:
+    """The set's one secret (its password, or an OAuth set's client secret), resolved; None for
+    a set on the portal's default credentials. Raises ``SecretError`` when it is unavailable."""
+    from smtp_gitops.model import SecretFromEnv, SecretFromFile
+    from smtp_gitops.secrets import resolve
+
+    secret = chosen.secret
+    if chosen.defaultCredentials or not isinstance(secret, SecretFromEnv | SecretFromFile):
+        return None
+    return resolve(secret, f"{chosen.secret_label} of set {chosen.name!r}", environ)
+
+
+def _trust(cafile: str | None) -> ssl.SSLContext:
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (ssl.SSLError, OSError, ValueError) as error:
+        # A DER certificate or a private key is the usual mistake; ssl says only "no
+        # certificate found" (or worse), in OpenSSL's words.
+        reason = getattr(error, "reason", None) or getattr(error, "strerror", None) or error
+        raise ProbeFailed(
+            f"--cafile {cafile}: not a PEM bundle of CA certificates ({reason}); it must hold "
+            "'-----BEGIN CERTIFICATE-----' blocks (convert a DER file with "
+            "`openssl x509 -inform der -in FILE -out FILE.pem`)"
+        ) from None
+
+
+def _timed_out(error: BaseException) -> bool:
+    if isinstance(error, smtplib.SMTPServerDisconnected) and error.__context__ is not None:
+        error = error.__context__
+    return isinstance(error, TimeoutError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +182,8 @@ def probe(
     cafile: str | None = None,
 ) -> None:
     """Run each step, calling ``report(step, ok, seconds, detail)``; raise ``ProbeFailed``."""
-    context = ssl.create_default_context(cafile=cafile)
+    context = _trust(cafile)
+    implicit = target.enable_ssl and target.port == IMPLICIT_TLS_PORT
 
     @contextmanager
     def step(name: str, detail: str = "") -> Iterator[None]:
@@ -137,10 +192,17 @@ def probe(
             yield
         except (OSError, smtplib.SMTPException) as error:
             report(name, False, time.perf_counter() - started, detail)
-            raise ProbeFailed(_reason(error, target, timeout)) from None
+            reason = _reason(error, target, timeout)
+            if name in ("connect", "ehlo") and not implicit and _timed_out(error):
+                # A server speaking implicit TLS waits for a TLS handshake and says nothing,
+                # and the settings can express implicit TLS only on port 465.
+                reason += (
+                    "; the server did not answer EHLO (no SMTP greeting): it may expect "
+                    f"implicit TLS, which smtp-gitops uses only on port {IMPLICIT_TLS_PORT}"
+                )
+            raise ProbeFailed(reason) from None
         report(name, True, time.perf_counter() - started, detail)
 
-    implicit = target.enable_ssl and target.port == IMPLICIT_TLS_PORT
     where = f"{target.host}:{target.port}"
     client: smtplib.SMTP
     with step("connect", where + (" (implicit TLS)" if implicit else "")):

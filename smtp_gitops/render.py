@@ -5,87 +5,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from smtp_gitops.diagnostics import Diagnostic, Severity
-from smtp_gitops.discovery import repository_of, repository_root
+from smtp_gitops.discovery import repository_root
 from smtp_gitops.dotenv_quote import UnquotableValue, quote
 from smtp_gitops.model import CATEGORIES, Settings, SmtpSetV2
 from smtp_gitops.secrets import scrub, set_passwords
 from smtp_gitops.template_files import TemplateRefused, read_template
 
 BUILTIN_TEMPLATES = ("portal-json", "dotenv")
-SETTINGS_NAMES = ("smtp.yaml", "smtp.yml")
 
 
 class RenderError(Exception):
     """Rendering is refused; the message says why (never with a secret value)."""
-
-
-class EnvironmentNotFound(RenderError):
-    """The ``ENV`` argument names no environment: a usage error."""
-
-
-class InvalidSettings(RenderError):
-    def __init__(self, diagnostics: list[Diagnostic]) -> None:
-        errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
-        super().__init__(f"the settings have {errors} error(s); fix them before rendering")
-        self.diagnostics = diagnostics
-
-
-@dataclass(frozen=True, slots=True)
-class Loaded:
-    """A validated environment: its settings and the warnings found on the way."""
-
-    path: str
-    settings: Settings
-    warnings: list[Diagnostic]
-
-    @property
-    def repository(self) -> str:
-        """Where the settings' user templates must live."""
-        return repository_of(self.path)
-
-
-def settings_path(environment: str, root: str = "environments") -> str:
-    """``ENV`` as users type it: an environment name, or a path to its settings file."""
-    if os.sep in environment or environment.endswith((".yaml", ".yml")):
-        return environment
-    if environment == "base":
-        raise EnvironmentNotFound("`base` is merged under every environment and is never rendered")
-    for name in SETTINGS_NAMES:
-        candidate = os.path.join(root, environment, name)
-        if os.path.isfile(candidate):
-            return candidate
-    known = sorted(
-        entry
-        for entry in (os.listdir(root) if os.path.isdir(root) else [])
-        if entry != "base" and os.path.isfile(os.path.join(root, entry, "smtp.yaml"))
-    )
-    raise EnvironmentNotFound(
-        f"no environment {environment!r} under {root}/"
-        + (f" (known: {', '.join(known)})" if known else "")
-    )
-
-
-def load_environment(environment: str, root: str = "environments") -> Loaded:
-    """Merge, validate and return an environment's settings; refuses on any error."""
-    from smtp_gitops.suppressions import without_suppressed
-    from smtp_gitops.validator import UnreadableFile, Validator
-
-    path = settings_path(environment, root)
-    try:
-        checked = Validator().check(path)
-    except UnreadableFile as error:
-        raise RenderError(f"cannot read {error}") from None
-    diagnostics = without_suppressed(checked.diagnostics)
-    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
-    if errors or checked.settings is None:
-        # A document that failed the schema has no settings, whatever was suppressed in it.
-        raise InvalidSettings(diagnostics if errors else checked.diagnostics)
-    return Loaded(path, checked.settings, diagnostics)
 
 
 def _set_data_v2(smtp_set: SmtpSetV2, secret: str | None) -> dict[str, Any]:

@@ -6,14 +6,25 @@ import os
 import re
 from dataclasses import dataclass
 
+from smtp_gitops.discovery import repository_of
+from smtp_gitops.layout import BASE, base_file, new_settings_path
 from smtp_gitops.model import API_VERSION, API_VERSION_V2, ENVIRONMENT_PATTERN, SET_NAME_PATTERN
+from smtp_gitops.schema import schema_file_name, schema_url
 
 AUTH_METHODS = ("password", "oauth2")
 
 
-def modeline(api_version: str) -> str:
+def modeline(api_version: str, settings_file: str) -> str:
+    """The editor's schema line: the repository's own ``schema/`` copy when it has one (so
+    the editor checks against the version in use), else the published schema."""
     version = api_version.rsplit("/", 1)[-1]
-    return f"# yaml-language-server: $schema=../../schema/smtp-settings.{version}.schema.json"
+    local = os.path.join(repository_of(settings_file), "schema", schema_file_name(version))
+    if os.path.isfile(local):
+        folder = os.path.dirname(os.path.abspath(settings_file))
+        where = os.path.relpath(local, folder).replace(os.sep, "/")
+    else:
+        where = schema_url(version)
+    return f"# yaml-language-server: $schema={where}"
 
 
 class ScaffoldError(Exception):
@@ -113,11 +124,12 @@ def scaffold_text(
     base_set: str | None,
     auth: str = "password",
     api_version: str = API_VERSION_V2,
+    settings_file: str,
 ) -> str:
-    """The new file's YAML. Over a base, it only enables the base's first set (in the base's
-    apiVersion, which an overlay must share)."""
+    """The new file's YAML (to be written at ``settings_file``). Over a base, it only enables
+    the base's first set (in the base's apiVersion, which an overlay must share)."""
     header = (
-        f"{modeline(api_version)}\n"
+        f"{modeline(api_version, settings_file)}\n"
         f"apiVersion: {api_version}\n"
         "kind: SmtpSettings\n"
         "metadata:\n"
@@ -158,17 +170,26 @@ def scaffold(
         raise ScaffoldError(
             f"{environment!r} is not a valid environment name ([a-z0-9][a-z0-9-]{{0,62}})"
         )
-    if environment == "base":
+    if environment == BASE:
         raise ScaffoldError("`base` is the shared layer, not an environment; write it by hand")
-    path = os.path.join(root, environment, "smtp.yaml")
+    path = new_settings_path(root, environment)
     if os.path.exists(path) and not force:
         raise ScaffoldError(f"{path} already exists (use --force to overwrite)")
-    base_path = os.path.join(root, "base", "smtp.yaml")
+    base_path = base_file(root)
     # A base that is broken or has no sets cannot carry an overlay: write a complete file.
-    base_set = first_base_set(base_path) if os.path.isfile(base_path) else None
-    api_version = base_api_version(base_path) if base_set is not None else API_VERSION_V2
+    base_set = first_base_set(base_path) if base_path is not None else None
+    api_version = (
+        base_api_version(base_path)
+        if base_path is not None and base_set is not None
+        else API_VERSION_V2
+    )
     text = scaffold_text(
-        environment, production=production, base_set=base_set, auth=auth, api_version=api_version
+        environment,
+        production=production,
+        base_set=base_set,
+        auth=auth,
+        api_version=api_version,
+        settings_file=path,
     )
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:

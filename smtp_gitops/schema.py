@@ -8,8 +8,16 @@ from typing import Any
 SCHEMA_VERSIONS = ("v1", "v2")
 
 
+# Where the schemas are published (each one's ``$id``), for files outside this repository.
+PUBLISHED_AT = "https://smtp-gitops.dev/schema/"
+
+
 def schema_file_name(version: str) -> str:
     return f"smtp-settings.{version}.schema.json"
+
+
+def schema_url(version: str) -> str:
+    return PUBLISHED_AT + schema_file_name(version)
 
 
 def json_schema(version: str = "v1") -> dict[str, Any]:
@@ -21,7 +29,7 @@ def json_schema(version: str = "v1") -> dict[str, Any]:
     generated = model.model_json_schema(by_alias=True, mode="validation")
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": f"https://smtp-gitops.dev/schema/{schema_file_name(version)}",
+        "$id": schema_url(version),
         **generated,
     }
 

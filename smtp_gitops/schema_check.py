@@ -8,44 +8,25 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from smtp_gitops.behaviour import API_VERSION, API_VERSION_V2, API_VERSIONS, KIND
 from smtp_gitops.diagnostics import Capped, Diagnostic
 from smtp_gitops.rules import api_version, schema, unknown_key
-from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode, to_plain, walk
+from smtp_gitops.schema_messages import (
+    BOTH_REFERENCES_HINT,
+    SECRET_KEYS,
+    SECRET_REFERENCE_HINT,
+    describe,
+    plain_problem,
+)
+from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, to_plain, walk
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from smtp_gitops.model import Settings
-
-_TYPE_WORDS = {
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-    "dict_type": "a mapping",
-    "list_type": "a list",
-    "string_type": "a string",
-    "bool_type": "true or false",
-    "int_type": "an integer",
-    "float_type": "a number",
-}
-
-
-def describe(node: Node) -> str:
-    """The kind of a value, never the value itself (it may be a secret)."""
-    if isinstance(node, MapNode):
-        return "a mapping"
-    if isinstance(node, SeqNode):
-        return "a list"
-    value = node.value
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    return "a string"
 
 
 def dotted(path: Path) -> str:
@@ -177,9 +158,39 @@ def declared_api_version(root: Node) -> object:
     return None
 
 
-def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None, list[Diagnostic]]:
+def _name_outside_base(root: Node, set_path: Path, base_sets: Sequence[str]) -> ScalarNode | None:
+    """The name of the set at ``set_path`` when it matches no base set."""
+    if len(set_path) != 3 or set_path[:2] != ("spec", "sets"):
+        return None
+    found = list(walk(root, (*set_path, "name")))
+    if len(found) != len(set_path) + 2:
+        return None
+    name = found[-1][0]
+    if not isinstance(name, ScalarNode) or not isinstance(name.value, str):
+        return None
+    return None if name.value in base_sets else name
+
+
+def _outside_base(name: ScalarNode, base_sets: Sequence[str], missing: str) -> Diagnostic:
+    """A set that misses a required key because its name matches no base set (a typo such as
+    ``primay``): say that, rather than list what a whole new set would need."""
+    suggestion = closest_key(str(name.value), list(base_sets))
+    known = ", ".join(f"`{n}`" for n in base_sets) or "none"
+    return schema.RULE.diagnostic(
+        name.mark,
+        f"set `{name.value}` is not in the base, so it is a new set and needs `{missing}` "
+        "(and every other required key)",
+        hint=(f"did you mean `{suggestion}`? " if suggestion else "") + f"the base's sets: {known}",
+        end=name.end,
+    )
+
+
+def check_schema(
+    root: Node, *, partial: bool = False, base_sets: Sequence[str] | None = None
+) -> tuple[Settings | None, list[Diagnostic]]:
     """Validate against the model of the document's apiVersion. ``partial`` (for ``base``)
-    forgives missing required keys.
+    forgives missing required keys; ``base_sets`` names the sets of the base ``root`` was
+    merged over, if there is one.
 
     Past ``MAX_PER_FILE`` findings the rest are only counted: describing an unknown key (the
     closest known one) is what makes a file of a hundred thousand of them slow.
@@ -203,6 +214,12 @@ def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None,
             if kind == "missing":
                 parent, node = _resolve(root, loc[:-1])
                 path: Path = (*parent, str(loc[-1]))
+                name = _name_outside_base(root, parent, base_sets) if base_sets else None
+                if name is not None and base_sets is not None:
+                    if (parent, "not-in-base") not in seen:  # one finding for all its keys
+                        seen.add((parent, "not-in-base"))
+                        found.add(_outside_base(name, base_sets, str(loc[-1])))
+                    continue
             else:
                 path, node = _resolve(root, loc)
             if (path, kind) in seen:
@@ -212,38 +229,56 @@ def check_schema(root: Node, *, partial: bool = False) -> tuple[Settings | None,
             if not found.wants(node.mark):
                 found.count(rule.id, rule.severity, node.mark)
             else:
-                found.add(_diagnostic(root, model, kind, item["msg"], path, node))
+                found.add(_diagnostic(root, model, kind, item.get("ctx", {}), path, node))
         return None, found.result()
 
 
+def _unknown_key(root: Node, path: Path, node: Node, model: type[BaseModel]) -> Diagnostic:
+    key = str(path[-1])
+    parent_path = path[:-1]
+    entry = list(walk(root, path))[-1][1]
+    mark = entry.key_mark if entry else node.mark
+    parent = list(walk(root, parent_path))[-1][0]
+    if isinstance(parent, MapNode) and {"fromEnv", "fromFile"} <= parent.entries.keys():
+        return unknown_key.RULE.diagnostic(
+            mark,
+            f"{dotted(parent_path)}: both `fromEnv` and `fromFile`; only one is allowed",
+            hint=BOTH_REFERENCES_HINT,
+        )
+    known = known_keys(parent_path, model)
+    suggestion = closest_key(key, known)
+    return unknown_key.RULE.diagnostic(
+        mark,
+        f"unknown key `{key}` in {dotted(parent_path)}",
+        hint=_other_version_hint(key, parent_path, model)
+        or (f"did you mean `{suggestion}`?" if suggestion else "known keys: " + ", ".join(known)),
+    )
+
+
 def _diagnostic(
-    root: Node, model: type[BaseModel], kind: str, pydantic_message: str, path: Path, node: Node
+    root: Node,
+    model: type[BaseModel],
+    kind: str,
+    context: dict[str, Any],
+    path: Path,
+    node: Node,
 ) -> Diagnostic:
-    """One pydantic error as a diagnostic on the key or value it is about."""
+    """One pydantic error as a diagnostic on the key or value it is about, in plain words
+    (``context`` is the error's ``ctx``; pydantic's own message is never shown)."""
     if kind == "missing":
+        in_secret = bool(SECRET_KEYS & set(map(str, path)))
         return schema.RULE.diagnostic(
-            node.mark, f"{dotted(path[:-1])}: missing required key `{path[-1]}`", end=node.end
+            node.mark,
+            f"{dotted(path[:-1])}: missing required key `{path[-1]}`",
+            hint=SECRET_REFERENCE_HINT if in_secret else None,
+            end=node.end,
         )
     if kind == "extra_forbidden":
-        key = str(path[-1])
-        parent_path = path[:-1]
-        known = known_keys(parent_path, model)
-        suggestion = closest_key(key, known)
-        entry = list(walk(root, path))[-1][1]
-        return unknown_key.RULE.diagnostic(
-            entry.key_mark if entry else node.mark,
-            f"unknown key `{key}` in {dotted(parent_path)}",
-            hint=_other_version_hint(key, parent_path, model)
-            or (
-                f"did you mean `{suggestion}`?" if suggestion else "known keys: " + ", ".join(known)
-            ),
-        )
-    expected = _TYPE_WORDS.get(kind)
-    message = f"expected {expected}, found {describe(node)}" if expected else pydantic_message
-    hint = None
-    if path and path[-1] in ("password", "clientSecret"):
-        hint = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
-    return schema.RULE.diagnostic(node.mark, f"{dotted(path)}: {message}", hint=hint, end=node.end)
+        return _unknown_key(root, path, node, model)
+    problem = plain_problem(kind, context, path, node)
+    return schema.RULE.diagnostic(
+        node.mark, f"{dotted(path)}: {problem.message}", hint=problem.hint, end=node.end
+    )
 
 
 def api_version_mismatch(

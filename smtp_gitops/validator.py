@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from smtp_gitops.diagnostics import Capped, Diagnostic, Mark, Report
-from smtp_gitops.discovery import base_file_for, environment_folder, escapes_repository
+from smtp_gitops.discovery import escapes_repository
 from smtp_gitops.fast_schema import clean_document
-from smtp_gitops.layering import BASE_ENVIRONMENT, merge
+from smtp_gitops.layering import merge, set_names
+from smtp_gitops.layout import BASE, base_file_for, environment_of
 from smtp_gitops.loader import LoadedFile, load_file, load_text
 from smtp_gitops.redaction import redact
 from smtp_gitops.rules import semantic_checks, unsafe_yaml
@@ -132,7 +133,7 @@ class Validator:
         # Schema and rule messages may quote what they found; never when it is a secret value.
         spans = {read: self.load(read).secret_spans for read in result.files_read}
         result.diagnostics = redact(result.diagnostics, spans)
-        if environment_folder(path) != BASE_ENVIRONMENT:
+        if environment_of(path) != BASE:
             # Only bases are read again (once per environment built on them); keeping every
             # environment's tree would make a run's memory grow with the number of files.
             self._loaded.pop(path, None)
@@ -143,15 +144,16 @@ class Validator:
         result = Checked(list(loaded.diagnostics), files_read=[path])
         if not loaded.ok or loaded.root is None:
             return result
-        folder = environment_folder(path)
+        folder = environment_of(path)
         header, supported = check_header(loaded.root)
         result.diagnostics += header
         if not supported:
             return result
-        if folder == BASE_ENVIRONMENT:
+        if folder == BASE:
             result.diagnostics += _check_base(loaded.root)
             return result
         root = loaded.root
+        base_sets: list[str] | None = None
         base_path = base_file_for(path, self._source.exists if self._source else os.path.isfile)
         if base_path is not None:
             base = self.load(base_path)
@@ -164,13 +166,14 @@ class Validator:
                 result.diagnostics.append(mismatch)
                 return result
             root = merge(base.root, root)
+            base_sets = set_names(base.root)
         clean = clean_document(root, declared_api_version(root))
         model: Settings | None = None
         settings: Settings | None = None
         if clean is not None:
             settings = settings_view(clean)
         else:  # the model says where and why (and has the last word)
-            model, problems = check_schema(root)
+            model, problems = check_schema(root, base_sets=base_sets)
             result.diagnostics += problems
             settings = model
         if settings is not None and isinstance(root, MapNode):
@@ -195,7 +198,7 @@ def _check_base(root: Node) -> list[Diagnostic]:
         metadata = root.entries.get("metadata")
         if metadata is not None and isinstance(metadata.value, MapNode):
             declared = metadata.value.entries.get("environment")
-            if declared is not None and getattr(declared.value, "value", None) != BASE_ENVIRONMENT:
+            if declared is not None and getattr(declared.value, "value", None) != BASE:
                 from smtp_gitops.rules import environment_mismatch
 
                 problems.append(
@@ -241,6 +244,7 @@ def validate_files(
     *,
     production_environments: tuple[str, ...] = (),
     adjust: Callable[[Report], list[Diagnostic]] | None = None,
+    jobs: int | None = None,
 ) -> tuple[Report, list[str]]:
     """Check every file; returns the report and the files that could not be read.
 
@@ -249,8 +253,10 @@ def validate_files(
     dies becomes a diagnostic on the file it was reading, never a wait for an answer.
     ``adjust`` (suppressions, rule selection) gets the report before it is finished, while each
     finding past a per-file cap is still counted under its own rule, and returns what to keep.
+    ``jobs`` caps the worker processes (1: none are forked); None lets the number of files
+    decide.
     """
-    workers = _workers(len(files))
+    workers = _workers(len(files)) if jobs is None else min(max(jobs, 1), _workers(len(files)))
     if workers == 1:
         results = [_check_all(files, production_environments)]
     else:

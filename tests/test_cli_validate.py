@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.cli import main
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -124,7 +124,8 @@ def test_json_format_has_diagnostics_and_summary(tmp_path: Path) -> None:
         "file": "environments/prod/smtp.yaml",
         "line": 11,
         "column": 13,
-        "message": "spec.sets[0].port: Input should be greater than or equal to 1",
+        "message": "spec.sets[0].port: must be at least 1",
+        "hint": "a port is 1 to 65535; 587 is recommended",
     }
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from smtp_gitops.cli import main
 from smtp_gitops.config import ConfigError, load_config
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 SECOND_ENABLED = (
     "    - name: backup\n"

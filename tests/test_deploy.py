@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.cli import main
+from smtp_gitops.deploy import DeployOptions, deploy
+from smtp_gitops.environment import load_environment
 from smtp_gitops.receiver import verify
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 from tests.portal import SECRET, closed_port_url, digest_of, portal
 
 PASSWORD = "Pa55-known-secret-value"
@@ -49,6 +51,25 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
     assert PASSWORD not in output and SECRET not in output
     assert SECRET.removeprefix("whsec_") not in output
     return code, output
+
+
+def deploy_with_fast_retries(environment: str = "prod") -> tuple[int, str, list[float]]:
+    """Deploy through ``smtp_gitops.deploy.deploy`` with the retry back-off recorded instead of
+    slept, for the tests where nodes fail and deliveries are retried; returns the exit code,
+    the output and the back-off delays asked for."""
+    delays: list[float] = []
+
+    async def record(seconds: float) -> None:
+        delays.append(seconds)
+
+    lines: list[str] = []
+    loaded = load_environment(environment)
+    result = deploy(
+        loaded.settings, DeployOptions(sleep=record), lines.append, repository=loaded.repository
+    )
+    output = "\n".join(lines)
+    assert PASSWORD not in output and SECRET not in output
+    return result.exit_code, output, delays
 
 
 def state_of(out: Path) -> dict:  # type: ignore[type-arg]
@@ -196,8 +217,9 @@ def test_partial_failure_rolls_back_the_node_that_took_the_new_config(
         os.chmod(out, 0o640)
         with portal([500, 500]) as bad:
             write_env(env, "prod", settings(out, [good.url, bad.url], port=2525))
-            code, output = run(capsys, "prod")
+            code, output, delays = deploy_with_fast_retries()
         assert code == 1, output
+        assert len(delays) == 1, "one retry, after a back-off"
         assert out.read_bytes() == previous
         assert stat.S_IMODE(out.stat().st_mode) == 0o640, "the previous mode is restored"
         new_id, rollback_id = (d.headers["webhook-id"] for d in good.state.deliveries[1:])
@@ -224,7 +246,7 @@ def test_a_failed_rollback_names_the_nodes_that_may_run_the_new_config(
     out = env / "smtp.json"
     with portal([204, 503, 503]) as flaky, portal([500, 500]) as bad:
         write_env(env, "prod", settings(out, [flaky.url, bad.url]))
-        code, output = run(capsys, "prod")
+        code, output, _ = deploy_with_fast_retries()
     assert code == 1
     assert f"these node(s) may still run the new config: {flaky.url}" in output
     assert state_of(out)["last"]["result"] == "rollback-failed"
@@ -252,7 +274,7 @@ def test_node_that_stays_down_fails_and_restores_the_previous_file(
     down = closed_port_url()
     with portal() as healthy:
         write_env(env, "prod", settings(out, [healthy.url, down]))
-        code, output = run(capsys, "prod")
+        code, output, _ = deploy_with_fast_retries()
     assert code == 1
     assert out.read_bytes() == previous
     assert f"FAILED {down}: connection failed" in output
@@ -267,7 +289,8 @@ def test_failure_without_a_previous_file_leaves_none(
     out = env / "smtp.json"
     with portal([503, 503, 503]) as node:
         write_env(env, "prod", settings(out, [node.url], retries=1))
-        code, output = run(capsys, "prod")
+        code, output, delays = deploy_with_fast_retries()
+    assert delays, "the 503 was retried after a back-off"
     assert code == 1 and not out.exists()
     assert "HTTP 503" in output
 

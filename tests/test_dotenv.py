@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from smtp_gitops.cli import main
 from smtp_gitops.dotenv_quote import UnquotableValue, quote
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 HOSTILE = [
     "`touch MARKER`",
@@ -44,7 +44,7 @@ HOSTILE = [
 SPECIAL = st.sampled_from(list("'\"\\$`#{}()[]!*?@-_=;|&<> \t~:,.+/aZ9é✓"))
 VALUES = st.one_of(
     st.text(SPECIAL, max_size=12),
-    st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
+    st.text(st.characters(exclude_categories=["Cs"]), max_size=12),
 )
 
 

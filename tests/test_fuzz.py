@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from smtp_gitops.cli import main
 from smtp_gitops.rules import all_rules
 from smtp_gitops.validator import validate_files
-from tests.conftest import VALID
+from tests.helpers import VALID
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = [VALID] + [p.read_text() for p in sorted((REPO / "environments").glob("*/smtp.yaml"))]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 
 def smtp_gitops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -33,7 +33,7 @@ def refused(tmp_path: Path, rule: str) -> dict[str, object]:
     result = smtp_gitops(tmp_path, "validate", "--format", "json")
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    diagnostics = json.loads(result.stdout)["diagnostics"]
+    diagnostics: list[dict[str, object]] = json.loads(result.stdout)["diagnostics"]
     found = [d for d in diagnostics if d["rule"] == rule]
     assert found, diagnostics
     rendered = smtp_gitops(tmp_path, "render", "prod", "--out", "out/smtp.json")
@@ -118,7 +118,7 @@ def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
 def test_tabs_are_a_syntax_error_with_a_hint(tmp_path: Path) -> None:
     write_env(tmp_path, "prod", VALID.replace("  production: true", "\tproduction: true"))
     found = refused(tmp_path, "yaml-syntax")
-    assert "tabs cannot indent YAML" in str(found["message"])
+    assert "YAML is indented with spaces only" in str(found["message"])
     assert found["line"] == 5
 
 

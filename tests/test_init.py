@@ -26,8 +26,9 @@ def test_new_environment_validates_clean(
     assert "$QA_EU_SMTP_PASSWORD" in out
     assert f"smtp-gitops check-connection qa-eu --root {root}" in out
     text = path.read_text()
+    # No schema/ in this repository: the editor is pointed at the published schema.
     assert text.startswith(
-        "# yaml-language-server: $schema=../../schema/smtp-settings.v2.schema.json\n"
+        "# yaml-language-server: $schema=https://smtp-gitops.dev/schema/smtp-settings.v2.schema.json\n"
         "apiVersion: smtp-gitops/v2\n"
     )
     assert "      auth:\n        password: {fromEnv: QA_EU_SMTP_PASSWORD}\n" in text
@@ -108,7 +109,25 @@ def test_over_a_v1_base_the_overlay_stays_v1(
     assert "`smtp-gitops migrate` moves them all to v2" in capsys.readouterr().out
     text = (root / "qa" / "smtp.yaml").read_text()
     assert text.startswith(
-        "# yaml-language-server: $schema=../../schema/smtp-settings.v1.schema.json\n"
+        "# yaml-language-server: $schema=https://smtp-gitops.dev/schema/smtp-settings.v1.schema.json\n"
         "apiVersion: smtp-gitops/v1\n"
     )
     assert main(["validate", str(root)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("root", "schema_ref"),
+    [
+        ("environments", "../../schema/smtp-settings.v2.schema.json"),
+        ("deploy/environments", "../../../schema/smtp-settings.v2.schema.json"),
+    ],
+)
+def test_a_repository_with_its_own_schema_folder_gets_a_relative_modeline(
+    tmp_path: Path, root: str, schema_ref: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(REPO / "schema", tmp_path / "schema")
+    assert main(["init", "qa", "--root", str(tmp_path / root)]) == 0
+    first = (tmp_path / root / "qa" / "smtp.yaml").read_text().splitlines()[0]
+    assert first == f"# yaml-language-server: $schema={schema_ref}"
+    assert (tmp_path / root / "qa" / schema_ref).resolve().is_file()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from smtp_gitops.validator import Validator, validate_files
-from tests.conftest import write_env
+from tests.helpers import write_env
 
 BASE = """\
 apiVersion: smtp-gitops/v1

@@ -14,7 +14,7 @@ import pytest
 from smtp_gitops.cli import main
 from smtp_gitops.diagnostics import MAX_PER_FILE, Diagnostic, Mark, Omitted, Report, Severity
 from smtp_gitops.loader import MAX_FILE_BYTES
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 MEASURE = """
 import resource, subprocess, sys
@@ -80,7 +80,8 @@ def test_every_file_gets_its_own_cap(tmp_path: Path, capsys: pytest.CaptureFixtu
     notes = [line for line in lines if "more diagnostics in this file not shown" in line]
     assert len(notes) == 8
     assert lines[-1] == "8 files checked: 8000 errors, 0 warnings"
-    assert len(lines) == 8 * (2 * (MAX_PER_FILE + 1)) + 1  # each with its hint line
+    # each with its source line, the caret under it and its hint line
+    assert len(lines) == 8 * (4 * (MAX_PER_FILE + 1)) + 1
 
 
 def test_repeated_keys_are_capped_while_loading(tmp_path: Path) -> None:

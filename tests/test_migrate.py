@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from smtp_gitops.cli import main
-from tests.conftest import write_env
+from tests.helpers import write_env
 
 DATA = Path(__file__).resolve().parent / "data"
 SECRETS = {"SMTP_PRIMARY_PASSWORD": "primary-pw", "SMTP_BACKUP_PASSWORD": "backup-pw"}

@@ -173,3 +173,53 @@ def test_a_template_outside_the_repository_is_not_read(
     )
     _, out = plan(capsys)
     assert "~ render.templateDigest: sha256:" in out and " → unreadable\n" in out
+
+
+def test_plan_from_a_sub_folder_finds_the_environments_at_the_top(
+    repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    edit(repo / "environments/dev/smtp.yaml", "port: 1025", "port: 2525")
+    (repo / "docs").mkdir()
+    monkeypatch.chdir(repo / "docs")
+    code, out = plan(capsys)
+    assert code == 0
+    assert "sets.local-catcher.Port: 1025 → 2525" in out
+
+
+def test_plan_without_the_environments_folder_fails_instead_of_an_empty_plan(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = plan(capsys, "--root", "settings")
+    assert code == 2
+    assert "settings: no such folder here or at the top of the repository" in out
+
+
+def test_a_plan_longer_than_a_github_comment_is_cut_with_a_note(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from markdown_it import MarkdownIt
+
+    sets = "".join(
+        f"    - name: set-{i}\n      enabled: {'true' if i == 0 else 'false'}\n"
+        f"      networkHost: smtp-{i}.example.com\n      username: user-{i}@example.com\n"
+        f"      auth:\n        password: {{fromEnv: SMTP_SET_{i}_PASSWORD}}\n"
+        for i in range(400)
+    )
+    big = repo / "environments/bulk/smtp.yaml"
+    big.parent.mkdir()
+    big.write_text(
+        "apiVersion: smtp-gitops/v2\nkind: SmtpSettings\nmetadata:\n  environment: bulk\n"
+        "spec:\n  sets:\n" + sets
+    )
+    edit(repo / "environments/dev/smtp.yaml", "port: 1025", "port: 2525")
+    code, out = plan(capsys, "--format", "markdown")
+    assert code == 0
+    assert len(out) <= 65_536
+    assert "### `bulk`" in out
+    assert "**Cut short:** this plan is longer than GitHub's 65,536-character comment limit" in out
+    assert "more changed field(s) of `bulk`" in out
+    assert "1 more environment(s): `dev`" in out
+    assert "the list of unchanged environments" in out
+    html = MarkdownIt("commonmark").enable("table").render(out)
+    assert "<blockquote>\n<p>new environment</p>\n</blockquote>" in html
+    assert html.count("<table>") == 1

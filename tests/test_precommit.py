@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 REPO = Path(__file__).resolve().parent.parent
 

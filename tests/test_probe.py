@@ -21,7 +21,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from smtp_gitops import probe
 from smtp_gitops.cli import main
-from tests.conftest import write_env
+from tests.helpers import write_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -374,3 +374,36 @@ def test_every_encoding_of_the_password_a_server_echoes_is_scrubbed(
     assert forms[mechanism] not in out and "***" in out
     if mechanism == "LOGIN":
         assert f"got {base64.b64encode(USER.encode()).decode()} *** raw ***" in out
+
+
+@pytest.mark.parametrize("wrong", ["der", "key"])
+def test_a_cafile_that_is_not_a_pem_bundle_is_a_clear_error(
+    repo: Path, capsys: pytest.CaptureFixture[str], wrong: str
+) -> None:
+    _, cert = self_signed(repo)
+    if wrong == "der":
+        cafile = repo / "cert.der"
+        cafile.write_bytes(ssl.PEM_cert_to_DER_cert(cert.read_text()))
+    else:
+        cafile = repo / "key.pem"
+    with smtp_server(authenticator=authenticate, auth_require_tls=False) as (port, _):
+        write_env(repo, "dev", settings(port, ssl_on=True))
+        code, out = check(capsys, "--cafile", str(cafile))
+    assert code == 1
+    assert "Traceback" not in out
+    assert f"Error: --cafile {cafile}: not a PEM bundle of CA certificates" in out
+    assert "openssl x509 -inform der" in out
+
+
+def test_implicit_tls_on_another_port_says_what_the_silence_may_mean(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    context, cert = self_signed(repo)
+    # An implicit-TLS server waits for the TLS handshake: the STARTTLS client hears nothing.
+    with smtp_server(ssl_context=context) as (port, _):
+        write_env(repo, "dev", settings(port, ssl_on=True, default_credentials=True))
+        code, out = check(capsys, "--timeout", "0.5", "--cafile", str(cert))
+    assert code == 1
+    assert f"no answer from 127.0.0.1:{port} within 0.5 s" in out
+    assert "did not answer EHLO" in out and "may expect implicit TLS" in out
+    assert "only on port 465" in out

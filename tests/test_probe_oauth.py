@@ -18,7 +18,7 @@ import pytest
 from aiosmtpd.smtp import AuthResult
 
 from smtp_gitops.cli import main
-from tests.conftest import write_env
+from tests.helpers import write_env
 from tests.test_probe import Recorder, free_port, self_signed, smtp_server
 
 USER = "portal@example.com"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.cli import main
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 PASSWORD = "render-secret-Value-42"
 SECOND = """\

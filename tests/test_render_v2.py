@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.cli import main
-from tests.conftest import VALID_V2, write_env
+from tests.helpers import VALID_V2, write_env
 
 PASSWORD = "v2-password-Value-7"
 CLIENT_SECRET = "v2-client-Secret-9"

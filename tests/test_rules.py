@@ -8,7 +8,7 @@ import pytest
 
 from smtp_gitops.diagnostics import Diagnostic
 from smtp_gitops.rules import all_rules
-from tests.conftest import VALID, VALID_V2, only
+from tests.helpers import VALID, VALID_V2, only
 
 Check = Callable[..., list[Diagnostic]]
 

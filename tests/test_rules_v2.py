@@ -10,7 +10,7 @@ import pytest
 from smtp_gitops.cli import main
 from smtp_gitops.diagnostics import Diagnostic
 from smtp_gitops.validator import Validator
-from tests.conftest import VALID, VALID_V2, only, write_env
+from tests.helpers import VALID, VALID_V2, only, write_env
 
 Check = Callable[..., list[Diagnostic]]
 

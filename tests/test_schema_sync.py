@@ -251,4 +251,4 @@ def test_yaml_numbers_reach_the_model_with_yaml_1_2_types() -> None:
         None,
         587,
     ]
-    assert YAML  # ruamel.yaml is the parser in use
+    assert YAML is not None  # ruamel.yaml is the parser in use

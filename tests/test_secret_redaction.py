@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from smtp_gitops.cli import main
 from smtp_gitops.validator import Validator
-from tests.conftest import VALID, VALID_V2, write_env
+from tests.helpers import VALID, VALID_V2, write_env
 
 SECRET = "Sup3rS3cret"
 REFERENCE = "password: {fromEnv: SMTP_PRIMARY_PASSWORD}"

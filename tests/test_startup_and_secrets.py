@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 from tests.portal import closed_port_url
 
 REPO = Path(__file__).resolve().parent.parent

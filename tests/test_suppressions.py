@@ -9,7 +9,7 @@ import pytest
 
 from smtp_gitops.cli import main
 from smtp_gitops.suppressions import find_ignores
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 SECOND_ENABLED = (
     "    - name: backup\n"

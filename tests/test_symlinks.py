@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.cli import main
-from tests.conftest import VALID
+from tests.helpers import VALID
 
 REPO = Path(__file__).resolve().parent.parent
 OUTSIDE_HOST = "outside-host.example.net"

@@ -10,7 +10,7 @@ import pytest
 
 from smtp_gitops.cli import main
 from smtp_gitops.template_files import MAX_TEMPLATE_BYTES
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 ESCAPE = "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}"
 

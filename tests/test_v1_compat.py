@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.cli import main
-from tests.conftest import VALID, only, write_env
+from tests.helpers import VALID, only, write_env
 
 DATA = Path(__file__).resolve().parent / "data"
 SECRETS = {"SMTP_PRIMARY_PASSWORD": "primary-pw", "SMTP_BACKUP_PASSWORD": "backup-pw"}

@@ -27,7 +27,7 @@ from smtp_gitops.webhook import (
     signed_headers,
     signing_key,
 )
-from tests.conftest import write_env
+from tests.helpers import write_env
 from tests.portal import (
     KEY,
     SECRET,

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import VALID, write_env
+from tests.helpers import VALID, write_env
 
 FILES = 70  # over the threshold at which validate starts workers
 

@@ -1,4 +1,4 @@
-"""Output formats for a validation report; each is one small module with ``render``."""
+"""Output formats for a validation report; each is one small module with ``format``."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from smtp_gitops.diagnostics import Report
 FORMATS = ("text", "json", "github", "sarif")
 
 
-class Renderer(Protocol):
+class Formatter(Protocol):
     def __call__(self, report: Report, *, color: bool) -> str: ...
 
 
-def renderer(name: str) -> Renderer:
+def formatter(name: str) -> Formatter:
     module = importlib.import_module(f"smtp_gitops.reporters.{name}")
-    render: Renderer = module.render
-    return render
+    format_report: Formatter = module.format
+    return format_report

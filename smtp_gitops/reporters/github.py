@@ -13,7 +13,7 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(report: Report, *, color: bool) -> str:
+def format(report: Report, *, color: bool) -> str:
     lines = []
     for d in report.diagnostics:
         message = d.message + (f"\n{d.hint}" if d.hint else "")

@@ -7,7 +7,7 @@ import json
 from smtp_gitops.diagnostics import Report
 
 
-def render(report: Report, *, color: bool) -> str:
+def format(report: Report, *, color: bool) -> str:
     document = {
         "diagnostics": [d.as_dict() for d in report.diagnostics],
         "summary": {

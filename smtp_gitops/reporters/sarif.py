@@ -30,7 +30,7 @@ def fingerprint(diagnostic: Diagnostic) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def render(report: Report, *, color: bool) -> str:
+def format(report: Report, *, color: bool) -> str:
     rules = list(all_rules().values())
     index = {r.id: i for i, r in enumerate(rules)}
     results = []

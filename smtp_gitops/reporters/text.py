@@ -1,8 +1,12 @@
-"""``path:line:col: severity rule: message``, one per line, then a summary."""
+"""``path:line:col: severity rule: message``, the source line with a caret under the column,
+a hint line, and a summary. Every command prints diagnostics through this one formatter."""
 
 from __future__ import annotations
 
-from smtp_gitops.diagnostics import Report, Severity
+from collections.abc import Iterable
+
+from smtp_gitops.diagnostics import Diagnostic, Report, Severity
+from smtp_gitops.reporters.excerpt import SourceLines, excerpt
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m"}
 _DIM, _RESET = "\033[2m", "\033[0m"
@@ -19,15 +23,25 @@ def summary(report: Report) -> str:
     )
 
 
-def render(report: Report, *, color: bool) -> str:
+def format_diagnostics(diagnostics: Iterable[Diagnostic], *, color: bool) -> str:
+    """The diagnostics alone, each ending in a newline (no summary)."""
+    sources = SourceLines()
     lines = []
-    for d in report.diagnostics:
+    for d in diagnostics:
         severity = d.severity.value
-        if color:
-            severity = f"{_COLORS[d.severity]}{severity}{_RESET}"
-        lines.append(f"{d.file}:{d.line}:{d.column}: {severity} {d.rule}: {d.message}")
+        shade = _COLORS[d.severity] if color else ""
+        reset = _RESET if color else ""
+        lines.append(
+            f"{d.file}:{d.line}:{d.column}: {shade}{severity}{reset} {d.rule}: {d.message}"
+        )
+        source = sources.line(d.file, d.line)
+        if source is not None:
+            lines.append(excerpt(d, source, caret_color=shade, reset=reset))
         if d.hint:
             hint = f"  hint: {d.hint}"
             lines.append(f"{_DIM}{hint}{_RESET}" if color else hint)
-    lines.append(summary(report))
-    return "\n".join(lines) + "\n"
+    return "".join(line + "\n" for line in lines)
+
+
+def format(report: Report, *, color: bool) -> str:
+    return format_diagnostics(report.diagnostics, color=color) + summary(report) + "\n"

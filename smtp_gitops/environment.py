@@ -1,0 +1,90 @@
+"""An environment by name: found under the root, merged over its base, validated, and
+refused (with the diagnostics) when it has any error. ``render``, ``deploy``, ``status`` and
+``check-connection`` start here."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from smtp_gitops.diagnostics import Diagnostic, Severity
+from smtp_gitops.discovery import repository_of
+from smtp_gitops.layout import (
+    BASE,
+    DEFAULT_ROOT,
+    SETTINGS_NAMES,
+    environment_file,
+    environments,
+    misnamed_files,
+)
+from smtp_gitops.model import Settings
+
+
+class SettingsRefused(Exception):
+    """The environment cannot be used; the message says why."""
+
+
+class EnvironmentNotFound(SettingsRefused):
+    """The ``ENV`` argument names no environment: a usage error."""
+
+
+class InvalidSettings(SettingsRefused):
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+        super().__init__(f"the settings have {errors} error(s); fix them before rendering")
+        self.diagnostics = diagnostics
+
+
+@dataclass(frozen=True, slots=True)
+class Loaded:
+    """A validated environment: its settings and the warnings found on the way."""
+
+    path: str
+    settings: Settings
+    warnings: list[Diagnostic]
+
+    @property
+    def repository(self) -> str:
+        """Where the settings' user templates must live."""
+        return repository_of(self.path)
+
+
+def settings_path(environment: str, root: str = DEFAULT_ROOT) -> str:
+    """``ENV`` as users type it: an environment name, or a path to its settings file."""
+    if os.sep in environment or environment.endswith((".yaml", ".yml")):
+        return environment
+    if environment == BASE:
+        raise EnvironmentNotFound("`base` is merged under every environment and is never rendered")
+    path = environment_file(root, environment)
+    if path is not None:
+        return path
+    known = list(environments(root))
+    misnamed = misnamed_files(os.path.join(root, environment))
+    raise EnvironmentNotFound(
+        f"no environment {environment!r} under {root}/"
+        + (f" (known: {', '.join(known)})" if known else "")
+        + (
+            f"; {os.path.join(root, environment)} holds {', '.join(misnamed)}, but settings "
+            f"files are named {' or '.join(SETTINGS_NAMES)}"
+            if misnamed
+            else ""
+        )
+    )
+
+
+def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
+    """Merge, validate and return an environment's settings; refuses on any error."""
+    from smtp_gitops.suppressions import without_suppressed
+    from smtp_gitops.validator import UnreadableFile, Validator
+
+    path = settings_path(environment, root)
+    try:
+        checked = Validator().check(path)
+    except UnreadableFile as error:
+        raise SettingsRefused(f"cannot read {error}") from None
+    diagnostics = without_suppressed(checked.diagnostics)
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    if errors or checked.settings is None:
+        # A document that failed the schema has no settings, whatever was suppressed in it.
+        raise InvalidSettings(diagnostics if errors else checked.diagnostics)
+    return Loaded(path, checked.settings, diagnostics)
