@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from smtp_gitops.behaviour import SettingsFileBehaviour, SettingsFileV2Behaviour
 from smtp_gitops.diagnostics import Diagnostic
 from smtp_gitops.fast_schema import clean_document, module_name, passes
 from smtp_gitops.loader import load_text
@@ -94,7 +95,7 @@ def _same(view: Any, model: Any) -> None:
         for name in ("secret", "oauth2", "password"):
             if hasattr(model, name):
                 _same(getattr(view, name), getattr(model, name))
-        if hasattr(model, "effective_sets"):
+        if isinstance(model, SettingsFileBehaviour | SettingsFileV2Behaviour):
             _same(view.sets(), model.sets())
             for category, chosen in model.effective_sets().items():
                 _same(view.effective_sets()[category], chosen)
