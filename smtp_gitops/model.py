@@ -10,13 +10,34 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
 
-API_VERSION = "smtp-gitops/v1"
-API_VERSION_V2 = "smtp-gitops/v2"
-API_VERSIONS = (API_VERSION, API_VERSION_V2)
-KIND = "SmtpSettings"
-ENVIRONMENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-SET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+from smtp_gitops.behaviour import (
+    API_VERSION,
+    API_VERSION_V2,
+    API_VERSIONS,
+    CATEGORIES,
+    ENV_VAR_PATTERN,
+    ENVIRONMENT_PATTERN,
+    KIND,
+    SET_NAME_PATTERN,
+    Category,
+    SetBehaviour,
+    SettingsFileBehaviour,
+    SettingsFileV2Behaviour,
+    SetV2Behaviour,
+)
+
+# The constants live with the behaviour (no pydantic there); importing them from here still works.
+__all__ = [
+    "API_VERSION",
+    "API_VERSIONS",
+    "API_VERSION_V2",
+    "CATEGORIES",
+    "ENVIRONMENT_PATTERN",
+    "ENV_VAR_PATTERN",
+    "KIND",
+    "SET_NAME_PATTERN",
+    "Category",
+]
 
 
 def _whole_float_to_int(value: object) -> object:
@@ -67,8 +88,6 @@ class ReportEmail(_Strict):
     enabled: Annotated[bool, Field(description="Whether this address receives mail.")] = True
 
 
-Category = Literal["administration", "general", "notifications"]
-CATEGORIES: tuple[Category, ...] = ("administration", "general", "notifications")
 Provider = Literal["microsoft", "google", "custom"]
 
 # Where each provider issues client-credentials tokens, and the scope SMTP needs there.
@@ -124,7 +143,7 @@ class Auth(_Strict):
     oauth2: OAuth2 | None = None
 
 
-class SmtpSet(_Strict):
+class SmtpSet(SetBehaviour, _Strict):
     """One SMTP setting set; the first enabled set is the one the portal uses."""
 
     name: Annotated[
@@ -152,37 +171,6 @@ class SmtpSet(_Strict):
     reportEmails: Annotated[
         list[ReportEmail], Field(description="Addresses that receive reports.")
     ] = []
-
-    # The same questions asked of a v1 and a v2 set, so rules and rendering need not branch.
-    @property
-    def secret_path(self) -> tuple[str, ...]:
-        """Where the secret is written, relative to the set."""
-        return ("password",)
-
-    @property
-    def password_path(self) -> tuple[str, ...]:
-        return ("password",)
-
-    @property
-    def category(self) -> Category:
-        return "general"
-
-    @property
-    def sender(self) -> str | None:
-        return self.username
-
-    @property
-    def secret(self) -> Secret | None:
-        """The set's one secret: its password."""
-        return self.password
-
-    @property
-    def secret_label(self) -> str:
-        return "password"
-
-    @property
-    def oauth2(self) -> OAuth2 | None:
-        return None
 
 
 class Metadata(_Strict):
@@ -228,7 +216,7 @@ class Spec(_Strict):
     reload: ReloadConfig | None = None
 
 
-class SmtpSettingsFile(_Strict):
+class SmtpSettingsFile(SettingsFileBehaviour, _Strict):
     """One environment's SMTP settings (``environments/<env>/smtp.yaml``)."""
 
     model_config = ConfigDict(title="SmtpSettings")
@@ -238,20 +226,8 @@ class SmtpSettingsFile(_Strict):
     metadata: Metadata
     spec: Spec
 
-    def sets(self) -> list[SmtpSet | SmtpSetV2]:
-        """``spec.sets``, typed so that code reading v1 and v2 alike needs no branch."""
-        return list(self.spec.sets)
 
-    def effective_set(self) -> SmtpSet | None:
-        """The set the portal uses: the first enabled one."""
-        return next((s for s in self.spec.sets if s.enabled), None)
-
-    def effective_sets(self) -> dict[Category, SmtpSet | None]:
-        """v1 has no categories: the one effective set serves all of them."""
-        return dict.fromkeys(CATEGORIES, self.effective_set())
-
-
-class SmtpSetV2(_Strict):
+class SmtpSetV2(SetV2Behaviour, _Strict):
     """One SMTP setting set (v2): the first enabled set of each category is the one used."""
 
     name: Annotated[
@@ -284,38 +260,6 @@ class SmtpSetV2(_Strict):
         list[ReportEmail], Field(description="Addresses that receive reports.")
     ] = []
 
-    @property
-    def password(self) -> Secret | None:
-        return self.auth.password if self.auth is not None else None
-
-    @property
-    def oauth2(self) -> OAuth2 | None:
-        return self.auth.oauth2 if self.auth is not None else None
-
-    @property
-    def sender(self) -> str | None:
-        return self.email if self.email is not None else self.username
-
-    @property
-    def secret(self) -> Secret | None:
-        """The set's one secret: the OAuth client secret, or else the password."""
-        oauth2 = self.oauth2
-        return oauth2.clientSecret if oauth2 is not None else self.password
-
-    @property
-    def secret_label(self) -> str:
-        return "OAuth client secret" if self.oauth2 is not None else "password"
-
-    @property
-    def password_path(self) -> tuple[str, ...]:
-        return ("auth", "password")
-
-    @property
-    def secret_path(self) -> tuple[str, ...]:
-        if self.oauth2 is not None:
-            return ("auth", "oauth2", "clientSecret")
-        return ("auth", "password")
-
 
 class SpecV2(_Strict):
     sets: Annotated[
@@ -325,7 +269,7 @@ class SpecV2(_Strict):
     reload: ReloadConfig | None = None
 
 
-class SmtpSettingsFileV2(_Strict):
+class SmtpSettingsFileV2(SettingsFileV2Behaviour, _Strict):
     """One environment's SMTP settings, v2: email categories, OAuth 2.0, sender address."""
 
     model_config = ConfigDict(title="SmtpSettings")
@@ -334,24 +278,6 @@ class SmtpSettingsFileV2(_Strict):
     kind: Literal["SmtpSettings"]
     metadata: Metadata
     spec: SpecV2
-
-    def sets(self) -> list[SmtpSet | SmtpSetV2]:
-        """``spec.sets``, typed so that code reading v1 and v2 alike needs no branch."""
-        return list(self.spec.sets)
-
-    def effective_set(self) -> SmtpSetV2 | None:
-        """The General set: the first enabled set of category general."""
-        return self.effective_sets()["general"]
-
-    def effective_sets(self) -> dict[Category, SmtpSetV2 | None]:
-        """The set used for each category; administration and notifications fall back to
-        general when they have no enabled set of their own."""
-        first: dict[Category, SmtpSetV2 | None] = dict.fromkeys(CATEGORIES)
-        for smtp_set in self.spec.sets:
-            if smtp_set.enabled and first[smtp_set.category] is None:
-                first[smtp_set.category] = smtp_set
-        general = first["general"]
-        return {c: general if found is None else found for c, found in first.items()}
 
 
 Settings = SmtpSettingsFile | SmtpSettingsFileV2

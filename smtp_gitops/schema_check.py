@@ -1,26 +1,18 @@
 """Check a located tree against the model and turn every pydantic error into a diagnostic that
-points at the offending key or value."""
+points at the offending key or value.
+
+pydantic is imported only when a document is checked against the model: the header checks
+here, and ``validate`` on clean files (``fast_schema``), run without it."""
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ValidationError
-
+from smtp_gitops.behaviour import API_VERSION, API_VERSION_V2, API_VERSIONS, KIND
 from smtp_gitops.diagnostics import Capped, Diagnostic
-from smtp_gitops.model import (
-    API_VERSION,
-    API_VERSION_V2,
-    API_VERSIONS,
-    KIND,
-    Settings,
-    SmtpSettingsFile,
-    model_for,
-)
 from smtp_gitops.rules import api_version, schema, unknown_key
 from smtp_gitops.schema_messages import (
     BOTH_REFERENCES_HINT,
@@ -30,6 +22,11 @@ from smtp_gitops.schema_messages import (
     plain_problem,
 )
 from smtp_gitops.yamlnodes import MapNode, Node, Path, ScalarNode, to_plain, walk
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from smtp_gitops.model import Settings
 
 
 def dotted(path: Path) -> str:
@@ -41,6 +38,8 @@ def dotted(path: Path) -> str:
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
     """The pydantic model inside ``list[X]``, ``X | None`` or ``Annotated[X, ...]``."""
+    from pydantic import BaseModel
+
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
@@ -54,9 +53,11 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def known_keys(path: Path, root_model: type[BaseModel] = SmtpSettingsFile) -> list[str]:
-    """The keys the schema allows in the mapping at ``path``."""
-    model: type[BaseModel] | None = root_model
+def known_keys(path: Path, root_model: type[BaseModel] | None = None) -> list[str]:
+    """The keys the schema allows in the mapping at ``path`` (of a v1 document by default)."""
+    from smtp_gitops.model import SmtpSettingsFile
+
+    model: type[BaseModel] | None = root_model or SmtpSettingsFile
     for part in path:
         if model is None:
             return []
@@ -70,6 +71,8 @@ def closest_key(key: str, known: list[str]) -> str | None:
     by_case = {k.lower(): k for k in known}
     if key.lower() in by_case:
         return by_case[key.lower()]
+    import difflib  # only for a file with an unknown key
+
     matches = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     if not matches:
         matches = difflib.get_close_matches(key.lower(), list(by_case), n=1, cutoff=0.6)
@@ -94,6 +97,8 @@ V2_ONLY_SET_KEYS = ("auth", "category", "email")
 
 def _other_version_hint(key: str, parent: Path, model: type[BaseModel]) -> str | None:
     """A set key that belongs to the other apiVersion: say so rather than guess a typo."""
+    from smtp_gitops.model import SmtpSettingsFile
+
     if len(parent) != 3 or parent[:2] != ("spec", "sets"):
         return None
     if model is SmtpSettingsFile and key in V2_ONLY_SET_KEYS:
@@ -190,6 +195,10 @@ def check_schema(
     Past ``MAX_PER_FILE`` findings the rest are only counted: describing an unknown key (the
     closest known one) is what makes a file of a hundred thousand of them slow.
     """
+    from pydantic import ValidationError
+
+    from smtp_gitops.model import model_for
+
     model = model_for(declared_api_version(root))
     try:
         return model.model_validate(to_plain(root)), []

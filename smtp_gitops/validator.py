@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import fnmatch
-import multiprocessing
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from smtp_gitops.diagnostics import Capped, Diagnostic, Mark, Report
 from smtp_gitops.discovery import escapes_repository
+from smtp_gitops.fast_schema import clean_document
 from smtp_gitops.layering import merge, set_names
 from smtp_gitops.layout import BASE, base_file_for, environment_of
 from smtp_gitops.loader import LoadedFile, load_file, load_text
-from smtp_gitops.model import Settings
 from smtp_gitops.redaction import redact
 from smtp_gitops.rules import semantic_checks, unsafe_yaml
 from smtp_gitops.rules.base import SettingsContext
-from smtp_gitops.schema_check import api_version_mismatch, check_header, check_schema
+from smtp_gitops.schema_check import (
+    api_version_mismatch,
+    check_header,
+    check_schema,
+    declared_api_version,
+)
+from smtp_gitops.view import settings_view
 from smtp_gitops.yamlnodes import MapNode, Node
+
+if TYPE_CHECKING:
+    from smtp_gitops.model import Settings
 
 
 class UnreadableFile(Exception):
@@ -28,12 +36,21 @@ class UnreadableFile(Exception):
 
 @dataclass(slots=True)
 class Checked:
-    """One environment's result: its diagnostics and, when valid, the merged settings."""
+    """One environment's result: its diagnostics and, when it passed the schema, the merged
+    tree (and from it the settings)."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    settings: Settings | None = None
     root: Node | None = None
     files_read: list[str] = field(default_factory=list)
+    _settings: Settings | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings | None:
+        """The merged settings as the model's objects, built on first use: ``validate`` never
+        asks, so a clean file is checked without importing pydantic at all."""
+        if self._settings is None and self.root is not None:
+            self._settings, _problems = check_schema(self.root)
+        return self._settings
 
 
 class FileSource(Protocol):
@@ -150,8 +167,15 @@ class Validator:
                 return result
             root = merge(base.root, root)
             base_sets = set_names(base.root)
-        settings, problems = check_schema(root, base_sets=base_sets)
-        result.diagnostics += problems
+        clean = clean_document(root, declared_api_version(root))
+        model: Settings | None = None
+        settings: Settings | None = None
+        if clean is not None:
+            settings = settings_view(clean)
+        else:  # the model says where and why (and has the last word)
+            model, problems = check_schema(root, base_sets=base_sets)
+            result.diagnostics += problems
+            settings = model
         if settings is not None and isinstance(root, MapNode):
             production = settings.metadata.production or any(
                 fnmatch.fnmatchcase(folder, pattern) for pattern in self._production_environments
@@ -161,13 +185,15 @@ class Validator:
             for _rule, run in semantic_checks():
                 found.extend(run(context))
             result.diagnostics += found.result()
-            result.settings, result.root = settings, root
+            result.root, result._settings = root, model
         return result
 
 
 def _check_base(root: Node) -> list[Diagnostic]:
     """``base`` is a partial document: types and keys are checked, required keys are not."""
-    _settings, problems = check_schema(root, partial=True)
+    problems: list[Diagnostic] = []
+    if clean_document(root, declared_api_version(root), partial=True) is None:
+        _settings, problems = check_schema(root, partial=True)
     if isinstance(root, MapNode):
         metadata = root.entries.get("metadata")
         if metadata is not None and isinstance(metadata.value, MapNode):
@@ -207,7 +233,8 @@ def _check_all(
 
 
 def _workers(count: int) -> int:
-    if count < PARALLEL_THRESHOLD or "fork" not in multiprocessing.get_all_start_methods():
+    # Workers are forked; multiprocessing itself is imported only when they are.
+    if count < PARALLEL_THRESHOLD or not hasattr(os, "fork"):
         return 1
     return min(os.cpu_count() or 1, 8)
 

@@ -7,8 +7,8 @@ the file.
 
 from collections.abc import Iterator
 
+from smtp_gitops.behaviour import SetV2Behaviour
 from smtp_gitops.diagnostics import Diagnostic, Severity
-from smtp_gitops.model import SmtpSetV2
 from smtp_gitops.rules.base import SettingsContext, rule
 
 RULE = rule(__doc__, "credentials-ignored", Severity.WARNING)
@@ -18,7 +18,7 @@ def check(context: SettingsContext) -> Iterator[Diagnostic]:
     for index, smtp_set in enumerate(context.settings.sets()):
         if not smtp_set.defaultCredentials:
             continue
-        login = "auth" if isinstance(smtp_set, SmtpSetV2) else "password"
+        login = "auth" if isinstance(smtp_set, SetV2Behaviour) else "password"
         for field in ("username", login):
             if getattr(smtp_set, field) is not None:
                 yield context.report(

@@ -8,8 +8,8 @@ client credentials). With either missing, every message fails to send. Add them,
 
 from collections.abc import Iterator
 
+from smtp_gitops.behaviour import SetV2Behaviour
 from smtp_gitops.diagnostics import Diagnostic, Severity
-from smtp_gitops.model import SmtpSetV2
 from smtp_gitops.rules.base import SettingsContext, rule
 from smtp_gitops.yamlnodes import Path
 
@@ -20,7 +20,7 @@ def check(context: SettingsContext) -> Iterator[Diagnostic]:
     for index, smtp_set in enumerate(context.settings.sets()):
         if smtp_set.defaultCredentials:
             continue
-        login = "auth" if isinstance(smtp_set, SmtpSetV2) else "password"
+        login = "auth" if isinstance(smtp_set, SetV2Behaviour) else "password"
         has_login = smtp_set.password is not None or smtp_set.oauth2 is not None
         missing = [
             name
@@ -29,7 +29,7 @@ def check(context: SettingsContext) -> Iterator[Diagnostic]:
         ]
         if missing:
             path: Path = ("spec", "sets", index)
-            if isinstance(smtp_set, SmtpSetV2) and smtp_set.auth is not None and not has_login:
+            if isinstance(smtp_set, SetV2Behaviour) and smtp_set.auth is not None and not has_login:
                 path = (*path, "auth")  # `auth: {}`: point at the empty mapping
             yield context.report(
                 RULE,

@@ -18,11 +18,14 @@ _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 
 
 def is_valid_host(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-        return True
-    except ValueError:
-        pass
+    # Only digits and dots (IPv4) or a colon (IPv6) can make an address; asking ipaddress about
+    # every host name would raise (slowly) for each one.
+    if ":" in host or host.replace(".", "").isdigit():
+        try:
+            ipaddress.ip_address(host)
+            return True
+        except ValueError:
+            pass
     name = host[:-1] if host.endswith(".") else host
     if not name or len(name) > 253 or name.replace(".", "").isdigit():
         return False

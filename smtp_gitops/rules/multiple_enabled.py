@@ -11,8 +11,8 @@ enabled sets of the same category, and names that category.
 
 from collections.abc import Iterator
 
+from smtp_gitops.behaviour import CATEGORIES, SettingsFileV2Behaviour
 from smtp_gitops.diagnostics import Diagnostic, Severity
-from smtp_gitops.model import CATEGORIES, SmtpSettingsFileV2
 from smtp_gitops.rules.base import SettingsContext, rule
 
 RULE = rule(__doc__, "multiple-enabled", Severity.WARNING)
@@ -31,7 +31,7 @@ def _message(enabled: list[str], category: str | None) -> str:
 
 def check(context: SettingsContext) -> Iterator[Diagnostic]:
     sets = context.settings.sets()
-    by_category = isinstance(context.settings, SmtpSettingsFileV2)
+    by_category = isinstance(context.settings, SettingsFileV2Behaviour)
     for category in CATEGORIES if by_category else (None,):
         enabled = [
             (i, s.name)

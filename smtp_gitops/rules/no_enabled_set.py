@@ -11,8 +11,8 @@ own enabled set is fine as long as General has one.)
 
 from collections.abc import Iterator
 
+from smtp_gitops.behaviour import SettingsFileV2Behaviour
 from smtp_gitops.diagnostics import Diagnostic, Severity
-from smtp_gitops.model import SmtpSettingsFileV2
 from smtp_gitops.rules.base import SettingsContext, rule
 
 RULE = rule(__doc__, "no-enabled-set", Severity.ERROR)
@@ -23,7 +23,7 @@ def check(context: SettingsContext) -> Iterator[Diagnostic]:
         return
     sets = context.settings.sets()
     enabled = [s.name for s in sets if s.enabled]
-    if isinstance(context.settings, SmtpSettingsFileV2) and enabled:
+    if isinstance(context.settings, SettingsFileV2Behaviour) and enabled:
         yield context.report(
             RULE,
             ("spec", "sets"),
