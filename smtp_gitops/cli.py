@@ -3,20 +3,13 @@ them, so ``validate`` starts without paying for Jinja2 or an HTTP client."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Sequence
 
 import click
 
-from smtp_gitops import (
-    __version__,
-    cli_deploy,
-    cli_init,
-    cli_migrate,
-    cli_plan,
-    cli_probe,
-    cli_status,
-)
+from smtp_gitops import __version__
 from smtp_gitops.cli_common import (
     fail,
     load_config_or_exit,
@@ -26,8 +19,34 @@ from smtp_gitops.cli_common import (
 )
 from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 
+# Commands defined in their own modules, imported only when that command runs (or for --help),
+# so `validate` does not pay for the others' options and imports.
+LAZY_COMMANDS = {
+    "check-connection": "smtp_gitops.cli_probe:check_connection",
+    "deploy": "smtp_gitops.cli_deploy:deploy",
+    "init": "smtp_gitops.cli_init:init",
+    "migrate": "smtp_gitops.cli_migrate:migrate",
+    "plan": "smtp_gitops.cli_plan:plan",
+    "status": "smtp_gitops.cli_status:status",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose commands in ``LAZY_COMMANDS`` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, _, name = LAZY_COMMANDS[cmd_name].partition(":")
+            command = getattr(importlib.import_module(module), name)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="smtp-gitops")
 def cli() -> None:
     """Keep a portal's outgoing-mail (SMTP) settings in git: validate, render, plan, deploy."""
@@ -236,13 +255,6 @@ def schema_command(schema_version: str) -> None:
 
 
 # Commands defined in their own modules (each imports only click at module level).
-# One line per command: cli.add_command(module.command)
-cli.add_command(cli_deploy.deploy)
-cli.add_command(cli_plan.plan)
-cli.add_command(cli_probe.check_connection)
-cli.add_command(cli_init.init)
-cli.add_command(cli_status.status)
-cli.add_command(cli_migrate.migrate)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,7 +55,7 @@ def test_every_smtp_gitops_command_and_option_exists(path: Path) -> None:
     assert commands
     assert isinstance(cli, click.Group)
     for words in commands:
-        command = cli.commands.get(words[0])
+        command = cli.get_command(click.Context(cli), words[0])
         assert command is not None, f"no command {words[0]!r}"
         known = {opt for param in command.params for opt in getattr(param, "opts", [])}
         for word in words[1:]:

@@ -20,7 +20,19 @@ RELOAD_SECRET = "whsec_" + base64.b64encode(b"reload-secret-key-bytes-1234").dec
 def test_validate_of_clean_files_imports_no_heavy_module() -> None:
     # Clean files are checked by the compiled schema: pydantic is for files that fail, and
     # worker processes (multiprocessing) only for many files.
-    heavy = ("jinja2", "httpx", "jsonschema", "pydantic", "multiprocessing", "fastjsonschema")
+    heavy = (
+        "jinja2",
+        "httpx",
+        "jsonschema",
+        "pydantic",
+        "multiprocessing",
+        "fastjsonschema",
+        # The other commands are loaded only when they run.
+        "smtp_gitops.cli_deploy",
+        "smtp_gitops.cli_plan",
+        "smtp_gitops.cli_status",
+        "smtp_gitops.cli_probe",
+    )
     code = (
         "import sys; from smtp_gitops.cli import main; "
         "code = main(['validate', '-q', 'environments']); "
@@ -32,6 +44,20 @@ def test_validate_of_clean_files_imports_no_heavy_module() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_every_command_is_listed_and_loads() -> None:
+    import click
+
+    from smtp_gitops.cli import LAZY_COMMANDS, cli
+
+    context = click.Context(cli)
+    for name in LAZY_COMMANDS:
+        command = cli.get_command(context, name)
+        assert command is not None and command.name == name
+    help_text = cli.get_help(context)
+    for name in [*LAZY_COMMANDS, "validate", "render", "schema"]:
+        assert f"  {name} " in help_text
 
 
 def run(cwd: Path, *args: str) -> str:
