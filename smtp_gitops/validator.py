@@ -182,7 +182,7 @@ class Validator:
             )
             context = SettingsContext(settings, root, folder, production)
             found = Capped()
-            for _rule, run in semantic_checks():
+            for run in semantic_checks():
                 found.extend(run(context))
             result.diagnostics += found.result()
             result.root, result._settings = root, model

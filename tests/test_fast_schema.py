@@ -81,7 +81,7 @@ def _agree(document: dict[str, Any]) -> None:
 def _rule_findings(settings: Any, root: Node) -> list[Diagnostic]:
     assert isinstance(root, MapNode)
     context = SettingsContext(settings, root, "prod")
-    return [d for _rule, run in semantic_checks() for d in run(context)]
+    return [d for run in semantic_checks() for d in run(context)]
 
 
 def _same(view: Any, model: Any) -> None:

@@ -30,7 +30,7 @@ def test_every_rule_module_is_registered_under_its_own_id() -> None:
 
 
 def test_every_rule_with_a_check_is_run() -> None:
-    run = {check for _, check in semantic_checks()}
+    run = set(semantic_checks())
     for name in _rule_modules():
         module = importlib.import_module(f"smtp_gitops.rules.{name}")
         if hasattr(module, "check"):

@@ -70,5 +70,5 @@ def all_rules() -> dict[str, Rule]:
 
 
 @cache
-def semantic_checks() -> tuple[tuple[Rule, Check], ...]:
-    return tuple((_module(n).RULE, _module(n).check) for n in SEMANTIC_RULES)
+def semantic_checks() -> tuple[Check, ...]:
+    return tuple(_module(n).check for n in SEMANTIC_RULES)
