@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 
 from smtp_gitops.diagnostics import Diagnostic
@@ -68,3 +72,19 @@ def write_env(root: Path, env: str, text: str, name: str = "smtp.yaml") -> Path:
 
 def only(diagnostics: list[Diagnostic], rule: str) -> list[Diagnostic]:
     return [d for d in diagnostics if d.rule == rule]
+
+
+def smtp_gitops_process(
+    cwd: Path, *args: str, env: Mapping[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """``smtp-gitops ARGS`` as a real process in ``cwd`` (for crashes, hangs and exit codes);
+    ``env`` replaces the environment (default: this one)."""
+    return subprocess.run(
+        [sys.executable, "-m", "smtp_gitops", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+        env=dict(os.environ if env is None else env),
+    )

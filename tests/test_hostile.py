@@ -7,25 +7,16 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import VALID, write_env
+from tests.helpers import VALID, smtp_gitops_process, write_env
 
 
 def smtp_gitops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smtp_gitops", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={**os.environ, "SMTP_PRIMARY_PASSWORD": "x"},
-    )
+    return smtp_gitops_process(cwd, *args, env={**os.environ, "SMTP_PRIMARY_PASSWORD": "x"})
 
 
 def refused(tmp_path: Path, rule: str) -> dict[str, object]:

@@ -7,14 +7,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from smtp_gitops import layout
 from smtp_gitops.discovery import discover
-from tests.helpers import VALID_V2, write_env
+from tests.helpers import VALID_V2, smtp_gitops_process, write_env
 
 BASE = VALID_V2.replace("environment: prod", "environment: base").replace(
     "  production: true\n", ""
@@ -32,15 +31,8 @@ spec:
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smtp_gitops", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={**os.environ, "SMTP_PRIMARY_PASSWORD": "x", "SMTP_OAUTH_CLIENT_SECRET": "y"},
-    )
+    secrets = {"SMTP_PRIMARY_PASSWORD": "x", "SMTP_OAUTH_CLIENT_SECRET": "y"}
+    return smtp_gitops_process(cwd, *args, env={**os.environ, **secrets})
 
 
 def test_an_smtp_yml_overlay_is_merged_over_the_base(tmp_path: Path) -> None:

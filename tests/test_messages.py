@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from smtp_gitops.diagnostics import Diagnostic
 from smtp_gitops.validator import validate_files
-from tests.helpers import VALID_V2, write_env
+from tests.helpers import VALID_V2, smtp_gitops_process, write_env
 
 HEADER = "apiVersion: smtp-gitops/v2\nkind: SmtpSettings\nmetadata:\n  environment: prod\n"
 ONE_SET = (
@@ -177,15 +176,8 @@ def test_a_new_complete_set_next_to_a_base_is_fine(tmp_path: Path) -> None:
 
 
 def _smtp_gitops(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smtp_gitops", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={k: v for k, v in os.environ.items() if k != "NO_COLOR"},
-    )
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+    return smtp_gitops_process(cwd, *args, env=env)
 
 
 def test_text_output_shows_the_line_with_a_caret_under_the_value(tmp_path: Path) -> None:

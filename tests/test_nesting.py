@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smtp_gitops.loader import MAX_DEPTH, load_text
+from tests.helpers import smtp_gitops_process
 
 DEPTH = 50_000  # well past the depth at which libyaml's composer overflowed the stack
 
@@ -82,15 +82,7 @@ CONSTRUCTS = {
 
 def run(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
     started = time.monotonic()
-    result = subprocess.run(
-        [sys.executable, "-m", "smtp_gitops", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-        env={**os.environ, "SMTP_PRIMARY_PASSWORD": "x"},
-    )
+    result = smtp_gitops_process(cwd, *args, env={**os.environ, "SMTP_PRIMARY_PASSWORD": "x"})
     return result, time.monotonic() - started
 
 
