@@ -11,7 +11,6 @@ value remembers where it came from (``default``, ``FILE:LINE`` or ``flag``) for
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 from collections.abc import Mapping
@@ -81,6 +80,7 @@ class Config:
 
     def describe(self) -> str:
         """The effective configuration as TOML, each value with where it came from."""
+        import json  # TOML's basic strings and arrays read like JSON's; only for --show-config
         lines = [f"# configuration file: {self.file or 'none found'}"]
         for key, value in (
             ("root", self.root),
