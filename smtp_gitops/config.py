@@ -81,6 +81,7 @@ class Config:
     def describe(self) -> str:
         """The effective configuration as TOML, each value with where it came from."""
         import json  # TOML's basic strings and arrays read like JSON's; only for --show-config
+
         lines = [f"# configuration file: {self.file or 'none found'}"]
         for key, value in (
             ("root", self.root),
