@@ -303,7 +303,10 @@ def test_400_fails_at_once(env: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 1 and "HTTP 400" in output
 
 
-def test_sigterm_during_the_reload_rolls_back_and_exits_non_zero(env: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_during_the_reload_rolls_back_and_exits_non_zero(
+    env: Path, signum: signal.Signals
+) -> None:
     out = env / "smtp.json"
     previous = b'{"previous": "config"}\n'
     out.write_bytes(previous)
@@ -311,10 +314,10 @@ def test_sigterm_during_the_reload_rolls_back_and_exits_non_zero(env: Path) -> N
         write_env(env, "prod", settings(out, [node.url], retries=0, timeout=20))
         process = spawn_deploy(env)
         wait_for(lambda: len(node.state.deliveries) == 1)
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(signum)
         output, _ = process.communicate(timeout=30)
         assert process.returncode == 1, output
-        assert "stopped by SIGTERM: rolling back" in output
+        assert f"stopped by {signum.name}: rolling back" in output
         assert out.read_bytes() == previous
         assert len(node.state.deliveries) == 2, "the node that got the request is rolled back"
         assert json.loads(node.state.deliveries[1].body)["data"]["rollbackOf"]
