@@ -76,12 +76,6 @@ class _Answer:
     body: bytes
 
 
-class _Retryable(Exception):
-    def __init__(self, reason: str, status: int | None = None, wait: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.status, self.wait = reason, status, wait
-
-
 def one_line(text: str) -> str:
     """A reason fit for a log line: printable, single line, bounded."""
     cleaned = "".join(c if c.isprintable() else " " for c in text).strip()

@@ -13,7 +13,7 @@ import os
 import stat
 import subprocess
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from smtp_gitops.delivery import NodeResult, RetryPolicy, Signed, deliver_all, one_line
 from smtp_gitops.deploy_state import (
@@ -246,11 +246,7 @@ class _Run:
             retries=self.reload.retries,
             backoff_base=self.options.backoff_base,
         )
-        if self.options.sleep is not None:
-            policy = RetryPolicy(
-                policy.timeout, policy.retries, policy.backoff_base, self.options.sleep
-            )
-        return policy
+        return policy if self.options.sleep is None else replace(policy, sleep=self.options.sleep)
 
     def _signed(self, deploy_id: str, digest: str | None, rollback_of: str | None) -> Signed:
         assert self.key is not None
