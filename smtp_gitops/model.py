@@ -143,18 +143,33 @@ class Auth(_Strict):
     oauth2: OAuth2 | None = None
 
 
+# The fields v1 and v2 sets share, defined once so both schemas describe them alike.
+SetName = Annotated[
+    str, Field(pattern=SET_NAME_PATTERN, description="Unique name of the set in this file.")
+]
+Enabled = Annotated[bool, Field(description="Whether the portal may use this set.")]
+NetworkHost = Annotated[str, Field(min_length=1, description="SMTP server host name or IP.")]
+Port = Annotated[
+    int, Field(ge=1, le=65535, description="SMTP port; 587 is recommended."), ACCEPT_WHOLE_FLOAT
+]
+EnableSsl = Annotated[bool, Field(description="Use TLS (STARTTLS, or implicit on 465).")]
+DefaultCredentials = Annotated[
+    bool, Field(description="Use the default credentials instead of this set's.")
+]
+RedirectToReportEmails = Annotated[
+    bool, Field(description="Send every portal mail to the report emails instead (testing).")
+]
+ReportEmails = Annotated[list[ReportEmail], Field(description="Addresses that receive reports.")]
+
+
 class SmtpSet(SetBehaviour, _Strict):
     """One SMTP setting set; the first enabled set is the one the portal uses."""
 
-    name: Annotated[
-        str, Field(pattern=SET_NAME_PATTERN, description="Unique name of the set in this file.")
-    ]
-    enabled: Annotated[bool, Field(description="Whether the portal may use this set.")] = False
-    networkHost: Annotated[str, Field(min_length=1, description="SMTP server host name or IP.")]
-    port: Annotated[
-        int, Field(ge=1, le=65535, description="SMTP port; 587 is recommended."), ACCEPT_WHOLE_FLOAT
-    ] = 587
-    enableSsl: Annotated[bool, Field(description="Use TLS (STARTTLS, or implicit on 465).")] = True
+    name: SetName
+    enabled: Enabled = False
+    networkHost: NetworkHost
+    port: Port = 587
+    enableSsl: EnableSsl = True
     username: Annotated[str | None, Field(description="Sender address and login name.")] = None
     password: Annotated[
         Secret | None,
@@ -162,15 +177,9 @@ class SmtpSet(SetBehaviour, _Strict):
             description="A secret reference ({fromEnv: NAME} or {fromFile: PATH}); never a literal."
         ),
     ] = None
-    defaultCredentials: Annotated[
-        bool, Field(description="Use the default credentials instead of this set's.")
-    ] = False
-    redirectToReportEmails: Annotated[
-        bool, Field(description="Send every portal mail to the report emails instead (testing).")
-    ] = False
-    reportEmails: Annotated[
-        list[ReportEmail], Field(description="Addresses that receive reports.")
-    ] = []
+    defaultCredentials: DefaultCredentials = False
+    redirectToReportEmails: RedirectToReportEmails = False
+    reportEmails: ReportEmails = []
 
 
 class Metadata(_Strict):
@@ -230,19 +239,15 @@ class SmtpSettingsFile(SettingsFileBehaviour, _Strict):
 class SmtpSetV2(SetV2Behaviour, _Strict):
     """One SMTP setting set (v2): the first enabled set of each category is the one used."""
 
-    name: Annotated[
-        str, Field(pattern=SET_NAME_PATTERN, description="Unique name of the set in this file.")
-    ]
-    enabled: Annotated[bool, Field(description="Whether the portal may use this set.")] = False
+    name: SetName
+    enabled: Enabled = False
     category: Annotated[
         Category,
         Field(description="administration, general or notifications; the others fall back."),
     ] = "general"
-    networkHost: Annotated[str, Field(min_length=1, description="SMTP server host name or IP.")]
-    port: Annotated[
-        int, Field(ge=1, le=65535, description="SMTP port; 587 is recommended."), ACCEPT_WHOLE_FLOAT
-    ] = 587
-    enableSsl: Annotated[bool, Field(description="Use TLS (STARTTLS, or implicit on 465).")] = True
+    networkHost: NetworkHost
+    port: Port = 587
+    enableSsl: EnableSsl = True
     username: Annotated[str | None, Field(description="The account that authenticates.")] = None
     email: Annotated[str | None, Field(description="Sender address; defaults to the username.")] = (
         None
@@ -250,15 +255,9 @@ class SmtpSetV2(SetV2Behaviour, _Strict):
     auth: Annotated[
         Auth | None, Field(description="Password or OAuth 2.0; absent with defaultCredentials.")
     ] = None
-    defaultCredentials: Annotated[
-        bool, Field(description="Use the default credentials instead of this set's.")
-    ] = False
-    redirectToReportEmails: Annotated[
-        bool, Field(description="Send every portal mail to the report emails instead (testing).")
-    ] = False
-    reportEmails: Annotated[
-        list[ReportEmail], Field(description="Addresses that receive reports.")
-    ] = []
+    defaultCredentials: DefaultCredentials = False
+    redirectToReportEmails: RedirectToReportEmails = False
+    reportEmails: ReportEmails = []
 
 
 class SpecV2(_Strict):
