@@ -400,7 +400,13 @@ def test_policy_refuses_outputs_and_targets_outside_what_the_deployer_allows(
     with portal() as node:
         write_env(env, "prod", settings(allowed / "smtp.json", [node.url]))
         code, output = run(capsys, "prod", "--allow-output", str(allowed))
-    assert code == 0, output
+        assert code == 0, output
+        # The same policy from the environment alone, folders separated by ':'.
+        monkeypatch.setenv("SMTP_GITOPS_ALLOW_OUTPUT", f"{env / 'elsewhere'}:{allowed}")
+        assert run(capsys, "prod", "--force")[0] == 0
+        monkeypatch.setenv("SMTP_GITOPS_ALLOW_OUTPUT", str(env / "elsewhere"))
+        code, output = run(capsys, "prod", "--force")
+    assert code == 2 and "outside the allowed folders" in output
 
 
 def test_dry_run_writes_and_sends_nothing(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -335,6 +335,18 @@ def test_receiver_log_lines_cannot_be_forged(capsys: pytest.CaptureFixture[str])
     assert printable("a\nb\x1b[31m") == "a\\nb\\x1b[31m"
 
 
+def test_receiver_tells_the_reload_command_which_deploy_it_runs_for(tmp_path: Path) -> None:
+    marker = tmp_path / "seen"
+    script = (
+        f"import os; open({str(marker)!r}, 'w').write("
+        "os.environ['SMTP_GITOPS_ENVIRONMENT'] + ' ' + os.environ['SMTP_GITOPS_DEPLOY_ID'])"
+    )
+    with portal() as server:
+        server.state.command = f'{sys.executable} -c "{script}"'
+        assert deliver(server.url).ok
+    assert marker.read_text() == f"prod {DEPLOY_ID}"
+
+
 def test_receiver_acts_once_per_webhook_id(tmp_path: Path) -> None:
     marker = tmp_path / "reloads"
     command = f"{sys.executable} -c \"open({str(marker)!r}, 'a').write('x')\""
