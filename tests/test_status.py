@@ -161,3 +161,20 @@ def test_status_needs_the_secrets_deploy_needs(
     monkeypatch.delenv("PORTAL_RELOAD_SECRET")
     code, output = status(capsys, "prod")
     assert code == 2 and "PORTAL_RELOAD_SECRET" in output
+
+
+def test_a_trickling_node_is_unreachable_within_its_timeout(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    from tests.portal import raw_node, trickle
+
+    with raw_node(trickle) as url:
+        write_env(env, "prod", settings(env / "smtp.json", [url], timeout=1))
+        started = time.monotonic()
+        code, found = findings(capsys)
+        elapsed = time.monotonic() - started
+    assert code == 1 and elapsed < 5
+    assert ("node-unreachable", url) in [(f["kind"], f["node"]) for f in found]
+    assert "no complete answer within 1 s" in next(f["message"] for f in found if f["node"])
