@@ -22,7 +22,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from smtp_gitops.receiver import ReceiverServer, ReceiverState  # noqa: E402
+from smtp_gitops.deploy.receiver import ReceiverServer, ReceiverState  # noqa: E402
 
 SECRET = "whsec_" + base64.b64encode(b"bench-reload-signing-key-0123456789").decode()
 

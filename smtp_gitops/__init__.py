@@ -41,28 +41,26 @@ __all__ = [
 
 # Each exported name, and the module that defines it.
 _HOMES = {
-    "Config": "smtp_gitops.config",
-    "load_config": "smtp_gitops.config",
-    "Diagnostic": "smtp_gitops.diagnostics",
-    "Mark": "smtp_gitops.diagnostics",
-    "PathProblem": "smtp_gitops.diagnostics",
-    "Report": "smtp_gitops.diagnostics",
-    "Severity": "smtp_gitops.diagnostics",
+    "Config": "smtp_gitops.lint.config",
+    "load_config": "smtp_gitops.lint.config",
+    "Diagnostic": "smtp_gitops.settings.diagnostics",
+    "Mark": "smtp_gitops.settings.diagnostics",
+    "PathProblem": "smtp_gitops.settings.diagnostics",
+    "Report": "smtp_gitops.settings.diagnostics",
+    "Severity": "smtp_gitops.settings.diagnostics",
     "EnvironmentNotFound": "smtp_gitops.environment",
     "InvalidSettings": "smtp_gitops.environment",
     "Loaded": "smtp_gitops.environment",
     "SettingsRefused": "smtp_gitops.environment",
     "load_environment": "smtp_gitops.environment",
-    "RenderError": "smtp_gitops.render",
-    "SecretError": "smtp_gitops.secrets",
+    "RenderError": "smtp_gitops.render.render",
+    "SecretError": "smtp_gitops.render.secrets",
     "render_environment": "smtp_gitops.api",
     "validate_paths": "smtp_gitops.api",
 }
 
 if TYPE_CHECKING:
     from smtp_gitops.api import render_environment, validate_paths
-    from smtp_gitops.config import Config, load_config
-    from smtp_gitops.diagnostics import Diagnostic, Mark, PathProblem, Report, Severity
     from smtp_gitops.environment import (
         EnvironmentNotFound,
         InvalidSettings,
@@ -70,8 +68,10 @@ if TYPE_CHECKING:
         SettingsRefused,
         load_environment,
     )
-    from smtp_gitops.render import RenderError
-    from smtp_gitops.secrets import SecretError
+    from smtp_gitops.lint.config import Config, load_config
+    from smtp_gitops.render.render import RenderError
+    from smtp_gitops.render.secrets import SecretError
+    from smtp_gitops.settings.diagnostics import Diagnostic, Mark, PathProblem, Report, Severity
 
 
 def __getattr__(name: str) -> object:

@@ -1,3 +1,3 @@
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 
 raise SystemExit(main())

@@ -11,11 +11,11 @@ import os
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from smtp_gitops.diagnostics import PathProblem, Report
-from smtp_gitops.layout import DEFAULT_ROOT
+from smtp_gitops.settings.diagnostics import PathProblem, Report
+from smtp_gitops.settings.layout import DEFAULT_ROOT
 
 if TYPE_CHECKING:
-    from smtp_gitops.config import Config
+    from smtp_gitops.lint.config import Config
 
 
 def validate_paths(
@@ -34,10 +34,10 @@ def validate_paths(
     paths that could not be checked (missing, a folder without ``smtp.yaml``, unreadable).
     ``jobs`` > 1 lets a large run fork up to that many worker processes.
     """
-    from smtp_gitops.config import Config
-    from smtp_gitops.discovery import discover
-    from smtp_gitops.rule_selection import RuleSelection
-    from smtp_gitops.validator import validate_files
+    from smtp_gitops.lint.config import Config
+    from smtp_gitops.lint.rule_selection import RuleSelection
+    from smtp_gitops.lint.validator import validate_files
+    from smtp_gitops.settings.discovery import discover
 
     config = config if config is not None else Config()
     selection = RuleSelection(config.severity)
@@ -73,7 +73,7 @@ def render_environment(
     ``SettingsRefused``; ``RenderError`` or ``SecretError`` when rendering fails.
     """
     from smtp_gitops.environment import load_environment
-    from smtp_gitops.render import render_settings
+    from smtp_gitops.render.render import render_settings
 
     loaded = load_environment(environment, root)
     return render_settings(

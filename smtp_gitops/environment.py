@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from smtp_gitops.diagnostics import Diagnostic, Severity
-from smtp_gitops.discovery import repository_of
-from smtp_gitops.layout import (
+from smtp_gitops.settings.diagnostics import Diagnostic, Severity
+from smtp_gitops.settings.discovery import repository_of
+from smtp_gitops.settings.layout import (
     BASE,
     DEFAULT_ROOT,
     SETTINGS_NAMES,
@@ -17,7 +17,7 @@ from smtp_gitops.layout import (
     environments,
     misnamed_files,
 )
-from smtp_gitops.model import Settings
+from smtp_gitops.settings.model import Settings
 
 
 class SettingsRefused(Exception):
@@ -74,8 +74,8 @@ def settings_path(environment: str, root: str = DEFAULT_ROOT) -> str:
 
 def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
     """Merge, validate and return an environment's settings; refuses on any error."""
-    from smtp_gitops.suppressions import without_suppressed
-    from smtp_gitops.validator import UnreadableFile, Validator
+    from smtp_gitops.lint.suppressions import without_suppressed
+    from smtp_gitops.lint.validator import UnreadableFile, Validator
 
     path = settings_path(environment, root)
     try:

@@ -15,11 +15,11 @@ import re
 import stat
 from dataclasses import dataclass
 
-from smtp_gitops.discovery import discover, escapes_repository
-from smtp_gitops.layout import base_file_for
-from smtp_gitops.loader import load_text
-from smtp_gitops.model import API_VERSION, API_VERSION_V2
-from smtp_gitops.yamlnodes import MapNode, Node, ScalarNode, SeqNode, to_plain
+from smtp_gitops.lint.loader import load_text
+from smtp_gitops.settings.discovery import discover, escapes_repository
+from smtp_gitops.settings.layout import base_file_for
+from smtp_gitops.settings.model import API_VERSION, API_VERSION_V2
+from smtp_gitops.settings.yamlnodes import MapNode, Node, ScalarNode, SeqNode, to_plain
 
 BOM = "\ufeff"
 _MODELINE = re.compile(
@@ -197,7 +197,7 @@ def migrate_file(path: str) -> Migration:
 
 def write_migration(migration: Migration) -> None:
     """Replace the file atomically, keeping its permissions (a symlink's target is written)."""
-    from smtp_gitops.files import write_atomic
+    from smtp_gitops.render.files import write_atomic
 
     target = os.path.realpath(migration.path)
     mode = stat.S_IMODE(os.stat(target).st_mode)

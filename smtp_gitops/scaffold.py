@@ -6,10 +6,15 @@ import os
 import re
 from dataclasses import dataclass
 
-from smtp_gitops.discovery import repository_of
-from smtp_gitops.layout import BASE, base_file, new_settings_path
-from smtp_gitops.model import API_VERSION, API_VERSION_V2, ENVIRONMENT_PATTERN, SET_NAME_PATTERN
-from smtp_gitops.schema import schema_file_name, schema_url
+from smtp_gitops.settings.discovery import repository_of
+from smtp_gitops.settings.layout import BASE, base_file, new_settings_path
+from smtp_gitops.settings.model import (
+    API_VERSION,
+    API_VERSION_V2,
+    ENVIRONMENT_PATTERN,
+    SET_NAME_PATTERN,
+)
+from smtp_gitops.settings.schema import schema_file_name, schema_url
 
 AUTH_METHODS = ("password", "oauth2")
 
@@ -51,8 +56,8 @@ def password_variable(environment: str) -> str:
 
 def first_base_set(base_path: str) -> str | None:
     """The name of the base's first set, or None when the base cannot be built on."""
-    from smtp_gitops.loader import load_file
-    from smtp_gitops.yamlnodes import to_plain
+    from smtp_gitops.lint.loader import load_file
+    from smtp_gitops.settings.yamlnodes import to_plain
 
     try:
         loaded = load_file(base_path)
@@ -70,8 +75,8 @@ def first_base_set(base_path: str) -> str | None:
 
 def base_api_version(base_path: str) -> str:
     """The base's apiVersion (an overlay must share it); v2 when it cannot be read."""
-    from smtp_gitops.loader import load_file
-    from smtp_gitops.schema_check import declared_api_version
+    from smtp_gitops.lint.loader import load_file
+    from smtp_gitops.lint.schema_check import declared_api_version
 
     try:
         loaded = load_file(base_path)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.diagnostics import Diagnostic
-from smtp_gitops.rule_selection import RuleSelection
-from smtp_gitops.validator import validate_files
+from smtp_gitops.lint.rule_selection import RuleSelection
+from smtp_gitops.lint.validator import validate_files
+from smtp_gitops.settings.diagnostics import Diagnostic
 from tests.helpers import write_env
 
 

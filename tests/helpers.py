@@ -9,7 +9,7 @@ import textwrap
 from collections.abc import Mapping
 from pathlib import Path
 
-from smtp_gitops.diagnostics import Diagnostic
+from smtp_gitops.settings.diagnostics import Diagnostic
 
 VALID = """\
 apiVersion: smtp-gitops/v1

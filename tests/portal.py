@@ -10,8 +10,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from smtp_gitops.receiver import ReceiverServer, ReceiverState, Scripted
-from smtp_gitops.webhook import config_digest, signing_key
+from smtp_gitops.deploy.receiver import ReceiverServer, ReceiverState, Scripted
+from smtp_gitops.deploy.webhook import config_digest, signing_key
 
 SECRET = "whsec_" + base64.b64encode(b"portal-reload-signing-key-0123456789").decode()
 KEY = signing_key(SECRET, "PORTAL_RELOAD_SECRET")

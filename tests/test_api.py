@@ -93,7 +93,7 @@ def test_the_api_forks_no_workers_unless_asked(tmp_path: Path) -> None:
     code = (
         "import sys\nfrom smtp_gitops import validate_paths\n"
         "report = validate_paths(jobs={jobs})\n"
-        "print(len(report.files), 'smtp_gitops.workers' in sys.modules)"
+        "print(len(report.files), 'smtp_gitops.lint.workers' in sys.modules)"
     )
     assert python(code.format(jobs=1), tmp_path).stdout.split() == ["70", "False"]
     assert python(code.format(jobs=2), tmp_path).stdout.split() == ["70", "True"]

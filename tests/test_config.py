@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
-from smtp_gitops.config import ConfigError, load_config
+from smtp_gitops.commands.cli import main
+from smtp_gitops.lint.config import ConfigError, load_config
 from tests.helpers import VALID, write_env
 
 SECOND_ENABLED = (
@@ -309,7 +309,7 @@ def test_the_table_may_be_written_inline_under_tool(project: Path) -> None:
 
 
 def test_many_files_checked_in_workers_get_the_production_names_too(tmp_path: Path) -> None:
-    from smtp_gitops.validator import PARALLEL_THRESHOLD, validate_files
+    from smtp_gitops.lint.validator import PARALLEL_THRESHOLD, validate_files
 
     files = [
         str(settings_env(tmp_path, f"prod-{number}", REDIRECTING))
@@ -322,7 +322,7 @@ def test_many_files_checked_in_workers_get_the_production_names_too(tmp_path: Pa
 def test_ignoring_a_rule_takes_its_findings_past_the_per_file_cap_out_of_the_counts(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from smtp_gitops.diagnostics import MAX_PER_FILE
+    from smtp_gitops.settings.diagnostics import MAX_PER_FILE
 
     emails = "".join("        - {email: qa@example.com}\n" for _ in range(MAX_PER_FILE + 2))
     text = VALID.replace("        - {email: qa@example.com, enabled: true}\n", emails)

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
-from smtp_gitops.deploy import DeployOptions, deploy
+from smtp_gitops.commands.cli import main
+from smtp_gitops.deploy.deploy import DeployOptions, deploy
+from smtp_gitops.deploy.receiver import verify
 from smtp_gitops.environment import load_environment
-from smtp_gitops.receiver import verify
 from tests.helpers import VALID, write_env
 from tests.portal import SECRET, closed_port_url, digest_of, portal
 
@@ -54,7 +54,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
 
 
 def deploy_with_fast_retries(environment: str = "prod") -> tuple[int, str, list[float]]:
-    """Deploy through ``smtp_gitops.deploy.deploy`` with the retry back-off recorded instead of
+    """Deploy through ``smtp_gitops.deploy.deploy.deploy`` with the retry back-off recorded instead of
     slept, for the tests where nodes fail and deliveries are retried; returns the exit code,
     the output and the back-off delays asked for."""
     delays: list[float] = []

@@ -13,8 +13,8 @@ from dotenv import dotenv_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smtp_gitops.cli import main
-from smtp_gitops.dotenv_quote import UnquotableValue, quote
+from smtp_gitops.commands.cli import main
+from smtp_gitops.render.dotenv_quote import UnquotableValue, quote
 from tests.helpers import VALID, write_env
 
 HOSTILE = [

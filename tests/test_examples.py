@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from smtp_gitops.cli import cli
+from smtp_gitops.commands.cli import cli
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((REPO / "examples" / "github-actions").glob("*.yml"))
@@ -69,7 +69,7 @@ def test_the_workflows_cover_validate_plan_and_deploy() -> None:
 
 
 def test_deploy_pins_a_policy_that_admits_the_bundled_environments() -> None:
-    from smtp_gitops.policy import DeployPolicy
+    from smtp_gitops.deploy.policy import DeployPolicy
 
     [job] = load(REPO / "examples" / "github-actions" / "deploy.yml")["jobs"].values()
     policy = DeployPolicy(

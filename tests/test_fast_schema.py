@@ -13,17 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from smtp_gitops.behaviour import SettingsFileBehaviour, SettingsFileV2Behaviour
-from smtp_gitops.diagnostics import Diagnostic
-from smtp_gitops.fast_schema import clean_document, module_name, passes
-from smtp_gitops.loader import load_text
-from smtp_gitops.rules import semantic_checks
-from smtp_gitops.rules.base import SettingsContext
-from smtp_gitops.schema import SCHEMA_VERSIONS
-from smtp_gitops.schema_check import check_schema
-from smtp_gitops.schema_compiler import COMPILED, compiled_source
-from smtp_gitops.view import settings_view
-from smtp_gitops.yamlnodes import MapNode, Node
+from smtp_gitops.lint.fast_schema import clean_document, module_name, passes
+from smtp_gitops.lint.loader import load_text
+from smtp_gitops.lint.rules import semantic_checks
+from smtp_gitops.lint.rules.base import SettingsContext
+from smtp_gitops.lint.schema_check import check_schema
+from smtp_gitops.lint.schema_compiler import COMPILED, compiled_source
+from smtp_gitops.lint.view import settings_view
+from smtp_gitops.settings.behaviour import SettingsFileBehaviour, SettingsFileV2Behaviour
+from smtp_gitops.settings.diagnostics import Diagnostic
+from smtp_gitops.settings.schema import SCHEMA_VERSIONS
+from smtp_gitops.settings.yamlnodes import MapNode, Node
 from tests.test_schema_sync import (
     _DELETE,
     MUTATIONS,
@@ -45,7 +45,7 @@ def test_committed_validators_are_compiled_from_the_model(version: str, partial:
     name = module_name(version, partial=partial)
     committed = COMPILED / f"{name}.py"
     assert committed.read_text(encoding="utf-8") == compiled_source(version, partial=partial), (
-        f"smtp_gitops/_compiled/{name}.py is stale: run `python -m smtp_gitops.schema_compiler`"
+        f"smtp_gitops/lint/_compiled/{name}.py is stale: run `python -m smtp_gitops.lint.schema_compiler`"
     )
 
 

@@ -12,9 +12,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smtp_gitops.cli import main
-from smtp_gitops.rules import all_rules
-from smtp_gitops.validator import validate_files
+from smtp_gitops.commands.cli import main
+from smtp_gitops.lint.rules import all_rules
+from smtp_gitops.lint.validator import validate_files
 from tests.helpers import VALID
 
 REPO = Path(__file__).resolve().parent.parent

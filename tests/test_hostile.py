@@ -46,7 +46,7 @@ def test_billion_laughs_is_refused_in_well_under_a_second(tmp_path: Path) -> Non
         refs = ",".join([f"*a{level - 1}"] * 10)
         lines.append(f"a{level}: &a{level} [{refs}]")
     write_bytes(tmp_path, ("\n".join(lines) + "\n").encode())
-    from smtp_gitops.loader import load_file
+    from smtp_gitops.lint.loader import load_file
 
     started = time.perf_counter()
     loaded = load_file(str(tmp_path / "environments" / "prod" / "smtp.yaml"))

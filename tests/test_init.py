@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
-from smtp_gitops.validator import validate_files
+from smtp_gitops.commands.cli import main
+from smtp_gitops.lint.validator import validate_files
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smtp_gitops.validator import Validator, validate_files
+from smtp_gitops.lint.validator import Validator, validate_files
 from tests.helpers import write_env
 
 BASE = """\
@@ -88,7 +88,7 @@ def test_base_alone_checks_types_but_not_required_keys(tmp_path: Path) -> None:
 
 
 def test_changing_base_checks_the_environments_built_on_it(tmp_path: Path) -> None:
-    from smtp_gitops.discovery import discover
+    from smtp_gitops.settings.discovery import discover
 
     base = write_env(tmp_path, "base", BASE.replace("enableSsl: false", "enableSsl: true"))
     write_env(tmp_path, "prod", OVERLAY.replace("enabled: true", "enabled: false"))

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops import layout
-from smtp_gitops.discovery import discover
+from smtp_gitops.settings import layout
+from smtp_gitops.settings.discovery import discover
 from tests.helpers import VALID_V2, smtp_gitops_process, write_env
 
 BASE = VALID_V2.replace("environment: prod", "environment: base").replace(

@@ -11,9 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
-from smtp_gitops.diagnostics import MAX_PER_FILE, Diagnostic, Mark, Omitted, Report, Severity
-from smtp_gitops.loader import MAX_FILE_BYTES
+from smtp_gitops.commands.cli import main
+from smtp_gitops.lint.loader import MAX_FILE_BYTES
+from smtp_gitops.settings.diagnostics import (
+    MAX_PER_FILE,
+    Diagnostic,
+    Mark,
+    Omitted,
+    Report,
+    Severity,
+)
 from tests.helpers import VALID, write_env
 
 MEASURE = """
@@ -141,7 +148,7 @@ def test_report_counts_what_it_does_not_list() -> None:
 
 
 def test_a_run_keeps_only_base_files_in_memory(tmp_path: Path) -> None:
-    from smtp_gitops.validator import Validator
+    from smtp_gitops.lint.validator import Validator
 
     write_env(tmp_path, "base", "apiVersion: smtp-gitops/v1\nkind: SmtpSettings\n")
     paths = [str(unknown_keys_file(tmp_path, f"env{i}", keys=100)) for i in range(3)]

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.diagnostics import Diagnostic
-from smtp_gitops.validator import validate_files
+from smtp_gitops.lint.validator import validate_files
+from smtp_gitops.settings.diagnostics import Diagnostic
 from tests.helpers import VALID_V2, smtp_gitops_process, write_env
 
 HEADER = "apiVersion: smtp-gitops/v2\nkind: SmtpSettings\nmetadata:\n  environment: prod\n"

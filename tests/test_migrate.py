@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 from tests.helpers import write_env
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smtp_gitops.loader import MAX_DEPTH, load_text
+from smtp_gitops.lint.loader import MAX_DEPTH, load_text
 from tests.helpers import smtp_gitops_process
 
 DEPTH = 50_000  # well past the depth at which libyaml's composer overflowed the stack

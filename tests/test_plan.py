@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET_VALUE = "plan-must-never-print-this"

@@ -11,8 +11,8 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from smtp_gitops.cli import main
-from smtp_gitops.untrusted_text import markdown_code, markdown_text, printable
+from smtp_gitops.commands.cli import main
+from smtp_gitops.settings.untrusted_text import markdown_code, markdown_text, printable
 from tests.test_plan import edit, repo  # noqa: F401 (the fixture)
 
 HOSTILE_TEMPLATE = (

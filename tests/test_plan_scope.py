@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.plan import format_markdown, format_text, make_plan
+from smtp_gitops.plan.plan import format_markdown, format_text, make_plan
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = "templates/portal.ini.j2"

@@ -19,8 +19,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from smtp_gitops import probe
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
+from smtp_gitops.probe import probe
 from tests.helpers import write_env
 
 REPO = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 import pytest
 from aiosmtpd.smtp import AuthResult
 
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 from tests.helpers import write_env
 from tests.test_probe import Recorder, free_port, self_signed, smtp_server
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 from tests.helpers import VALID, write_env
 
 PASSWORD = "render-secret-Value-42"
@@ -204,7 +204,7 @@ def test_a_secret_file_must_be_a_regular_file(
 def test_a_secret_file_over_the_cap_is_refused_unread(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from smtp_gitops.secrets import MAX_SECRET_FILE_BYTES
+    from smtp_gitops.render.secrets import MAX_SECRET_FILE_BYTES
 
     big = repo / "big.secret"
     big.write_bytes(b"x" * (MAX_SECRET_FILE_BYTES + 1))

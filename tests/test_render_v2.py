@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 from tests.helpers import VALID_V2, write_env
 
 PASSWORD = "v2-password-Value-7"

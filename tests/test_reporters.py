@@ -10,10 +10,10 @@ import jsonschema
 import pytest
 
 from smtp_gitops import __version__
-from smtp_gitops.cli import main
-from smtp_gitops.diagnostics import Diagnostic, Mark, Report, Severity
-from smtp_gitops.reporters import github, sarif
-from smtp_gitops.rules import all_rules
+from smtp_gitops.commands.cli import main
+from smtp_gitops.lint.reporters import github, sarif
+from smtp_gitops.lint.rules import all_rules
+from smtp_gitops.settings.diagnostics import Diagnostic, Mark, Report, Severity
 from tests.helpers import VALID, write_env
 
 
@@ -235,7 +235,7 @@ def test_sarif_fingerprint_without_a_logical_place_ignores_line_numbers() -> Non
 
 
 def test_rule_diagnostics_carry_their_logical_place(tmp_path: Path) -> None:
-    from smtp_gitops.validator import validate_files
+    from smtp_gitops.lint.validator import validate_files
 
     path = write_env(tmp_path, "prod", TWO_FINDINGS)
     report, _ = validate_files([str(path)])

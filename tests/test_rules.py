@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from smtp_gitops.diagnostics import Diagnostic
-from smtp_gitops.rules import all_rules
+from smtp_gitops.lint.rules import all_rules
+from smtp_gitops.settings.diagnostics import Diagnostic
 from tests.helpers import VALID, VALID_V2, only
 
 Check = Callable[..., list[Diagnostic]]

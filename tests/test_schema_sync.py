@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 from ruamel.yaml import YAML
 
-from smtp_gitops.model import SmtpSettingsFile, SmtpSettingsFileV2
-from smtp_gitops.schema import SCHEMA_VERSIONS, json_schema, json_schema_text
+from smtp_gitops.settings.model import SmtpSettingsFile, SmtpSettingsFileV2
+from smtp_gitops.settings.schema import SCHEMA_VERSIONS, json_schema, json_schema_text
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = REPO / "schema" / "smtp-settings.v1.schema.json"
@@ -140,8 +140,8 @@ def test_model_and_schema_agree(path: str, value: Any) -> None:
 
 
 def test_bundled_examples_pass_the_json_schema_after_layering() -> None:
-    from smtp_gitops.validator import Validator
-    from smtp_gitops.yamlnodes import to_plain
+    from smtp_gitops.lint.validator import Validator
+    from smtp_gitops.settings.yamlnodes import to_plain
 
     for env in ("dev", "staging", "prod"):
         checked = Validator().check(str(REPO / "environments" / env / "smtp.yaml"))
@@ -154,7 +154,7 @@ def test_bundled_examples_pass_the_json_schema_after_layering() -> None:
 
 
 def test_schema_command_prints_the_committed_schema(capsys: pytest.CaptureFixture[str]) -> None:
-    from smtp_gitops.cli import main
+    from smtp_gitops.commands.cli import main
 
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads(SCHEMA_FILE.read_text())
@@ -240,7 +240,7 @@ def test_the_v2_baseline_document_is_valid() -> None:
 
 
 def test_yaml_numbers_reach_the_model_with_yaml_1_2_types() -> None:
-    from smtp_gitops.loader import resolve_plain
+    from smtp_gitops.lint.loader import resolve_plain
 
     assert [resolve_plain(v) for v in ("yes", "on", "0x1F", "0o17", "1e3", "~", "587")] == [
         "yes",

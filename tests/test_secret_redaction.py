@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from smtp_gitops.cli import main
-from smtp_gitops.validator import Validator
+from smtp_gitops.commands.cli import main
+from smtp_gitops.lint.validator import Validator
 from tests.helpers import VALID, VALID_V2, write_env
 
 SECRET = "Sup3rS3cret"
@@ -72,7 +72,7 @@ def test_the_messages_would_quote_it_without_redaction(
     spelling: str,
 ) -> None:
     """Guards the test above: it checks inputs whose raw messages really do quote the secret."""
-    monkeypatch.setattr("smtp_gitops.redaction.redacted", lambda diagnostic: diagnostic)
+    monkeypatch.setattr("smtp_gitops.settings.redaction.redacted", lambda diagnostic: diagnostic)
     path = write_env(tmp_path, "prod", VALID.replace(REFERENCE, spelling))
     assert SECRET in validate(capsys, path, "text")
 

@@ -28,13 +28,13 @@ def test_validate_of_clean_files_imports_no_heavy_module() -> None:
         "multiprocessing",
         "fastjsonschema",
         # The other commands are loaded only when they run.
-        "smtp_gitops.cli_deploy",
-        "smtp_gitops.cli_plan",
-        "smtp_gitops.cli_status",
-        "smtp_gitops.cli_probe",
+        "smtp_gitops.commands.deploy",
+        "smtp_gitops.commands.plan",
+        "smtp_gitops.commands.status",
+        "smtp_gitops.commands.check_connection",
     )
     code = (
-        "import sys; from smtp_gitops.cli import main; "
+        "import sys; from smtp_gitops.commands.cli import main; "
         "code = main(['validate', '-q', 'environments']); "
         f"heavy = sorted(m for m in {heavy!r} if m in sys.modules); "
         "print(heavy); sys.exit(code)"
@@ -49,7 +49,7 @@ def test_validate_of_clean_files_imports_no_heavy_module() -> None:
 def test_every_command_is_listed_and_loads() -> None:
     import click
 
-    from smtp_gitops.cli import LAZY_COMMANDS, cli
+    from smtp_gitops.commands.cli import LAZY_COMMANDS, cli
 
     context = click.Context(cli)
     for name in LAZY_COMMANDS:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 from tests.helpers import write_env
 from tests.portal import SECRET, digest_of, portal
 from tests.test_deploy import PASSWORD, env, settings

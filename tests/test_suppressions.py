@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
-from smtp_gitops.suppressions import find_ignores
+from smtp_gitops.commands.cli import main
+from smtp_gitops.lint.suppressions import find_ignores
 from tests.helpers import VALID, write_env
 
 SECOND_ENABLED = (

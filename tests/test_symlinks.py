@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 from tests.helpers import VALID
 
 REPO = Path(__file__).resolve().parent.parent

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
-from smtp_gitops.template_files import MAX_TEMPLATE_BYTES
+from smtp_gitops.commands.cli import main
+from smtp_gitops.render.template_files import MAX_TEMPLATE_BYTES
 from tests.helpers import VALID, write_env
 
 ESCAPE = "{{ cycler.__init__.__globals__.os.popen('touch PWNED').read() }}"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 from tests.helpers import VALID, only, write_env
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -50,7 +50,7 @@ def test_base_and_overlay_of_different_api_versions(
         "apiVersion: smtp-gitops/v2\nkind: SmtpSettings\nmetadata:\n  environment: prod\n"
         "spec:\n  sets:\n    - name: primary\n      enabled: true\n",
     )
-    from smtp_gitops.validator import Validator
+    from smtp_gitops.lint.validator import Validator
 
     diagnostics = only(Validator().check(str(overlay)).diagnostics, "api-version")
     assert len(diagnostics) == 1

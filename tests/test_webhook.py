@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from smtp_gitops.cli import main
-from smtp_gitops.delivery import NodeResult, RetryPolicy, Signed, deliver_all, query_all
-from smtp_gitops.receiver import VerificationError, printable, verify
-from smtp_gitops.webhook import (
+from smtp_gitops.commands.cli import main
+from smtp_gitops.deploy.delivery import NodeResult, RetryPolicy, Signed, deliver_all, query_all
+from smtp_gitops.deploy.receiver import VerificationError, printable, verify
+from smtp_gitops.deploy.webhook import (
     SecretFormatError,
     deploy_webhook_id,
     new_deploy_id,

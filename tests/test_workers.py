@@ -18,7 +18,7 @@ FILES = 70  # over the threshold at which validate starts workers
 
 DRIVER = """
 import os, signal, sys
-from smtp_gitops import validator
+from smtp_gitops.lint import validator
 
 deadly = set(sys.argv[1].split(","))
 read = validator.load_file
@@ -38,7 +38,7 @@ def check_path(self, path):
 validator.load_file = load_file
 validator.Validator._check = check_path
 validator._workers = lambda count: 3
-from smtp_gitops.cli import main
+from smtp_gitops.commands.cli import main
 sys.exit(main(sys.argv[2:]))
 """
 
@@ -122,7 +122,7 @@ def test_a_deadly_base_is_the_file_blamed_not_the_environments_built_on_it(
 
 
 def test_without_crashes_the_workers_agree_with_a_serial_run(tmp_path: Path) -> None:
-    from smtp_gitops.validator import _check_all
+    from smtp_gitops.lint.validator import _check_all
 
     environments(tmp_path)
     code, rules, _ = validate_with_crashes(tmp_path)

@@ -1,0 +1,102 @@
+"""Pieces shared by the commands: colour, diagnostics on stderr, loading ENV for render and
+deploy, the --root option."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_USAGE
+from smtp_gitops.settings.diagnostics import Severity
+
+if TYPE_CHECKING:
+    from smtp_gitops.environment import Loaded
+    from smtp_gitops.lint.config import Config
+    from smtp_gitops.settings.diagnostics import Diagnostic
+
+
+def use_color(no_color: bool) -> bool:
+    return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+
+
+def use_color_on_stderr() -> bool:
+    return "NO_COLOR" not in os.environ and sys.stderr.isatty()
+
+
+def fail(ctx: click.Context, message: str, code: int = EXIT_FAILED) -> NoReturn:
+    click.echo(f"Error: {message}", err=True)
+    ctx.exit(code)
+
+
+def print_diagnostics(diagnostics: list[Diagnostic], *, quiet: bool = False) -> None:
+    """Findings of the validation step of render/deploy, on stderr (stdout carries the config),
+    in the same text format as ``validate``'s."""
+    from smtp_gitops.lint.reporters.text import format_diagnostics
+
+    shown = [d for d in diagnostics if not (quiet and d.severity is Severity.WARNING)]
+    text = format_diagnostics(
+        sorted(shown, key=lambda d: d.sort_key()), color=use_color_on_stderr()
+    )
+    click.echo(text, nl=False, err=True)
+
+
+def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool) -> Loaded:
+    """Load and validate ENV, or exit: 2 when it does not exist, 1 when it is invalid."""
+    from smtp_gitops.environment import (
+        EnvironmentNotFound,
+        InvalidSettings,
+        SettingsRefused,
+        load_environment,
+    )
+
+    try:
+        loaded = load_environment(environment, root)
+    except EnvironmentNotFound as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_USAGE)
+    except InvalidSettings as error:
+        print_diagnostics(error.diagnostics)
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_FAILED)
+    except SettingsRefused as error:
+        click.echo(f"Error: {error}", err=True)
+        ctx.exit(EXIT_FAILED)
+    print_diagnostics(loaded.warnings, quiet=quiet)
+    return loaded
+
+
+class ConfigProblem(click.ClickException):
+    """A configuration file (or a flag standing in for one) that cannot be used: exit 2."""
+
+    exit_code = EXIT_USAGE
+
+
+def load_config_or_exit(load: Callable[[], Config]) -> Config:
+    from smtp_gitops.lint.config import ConfigError
+
+    try:
+        return load()
+    except ConfigError as error:
+        raise ConfigProblem(str(error)) from None
+
+
+def _root_from_config(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    """``--root`` when given, else ``root`` from the project configuration."""
+    if value is not None:
+        return value
+    from smtp_gitops.lint.config import load_config
+
+    return load_config_or_exit(load_config).root
+
+
+root_option = click.option(
+    "--root",
+    callback=_root_from_config,
+    type=click.Path(file_okay=False),
+    help="Folder holding one sub-folder per environment.  "
+    "[default: environments, or `root` from the configuration]",
+)

@@ -1,0 +1,53 @@
+"""``smtp-gitops plan``."""
+
+from __future__ import annotations
+
+import click
+
+from smtp_gitops.commands.common import fail, root_option
+from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
+
+
+@click.command()
+@click.option(
+    "--base",
+    "base_ref",
+    metavar="REF",
+    help="Compare with this git revision (default: origin/main if it exists, else HEAD).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "markdown"]),
+    default="text",
+    show_default=True,
+)
+@root_option
+@click.pass_context
+def plan(ctx: click.Context, base_ref: str | None, output_format: str, root: str) -> None:
+    """Show, per environment, what changes between REF and the work tree (secrets redacted)."""
+    from smtp_gitops.plan.plan import (
+        PlanError,
+        default_base,
+        format_markdown,
+        format_text,
+        make_plan,
+    )
+    from smtp_gitops.settings.discovery import find_root_folder
+
+    found_root = find_root_folder(root)
+    try:
+        ref = base_ref or default_base()
+        plans = make_plan(ref, found_root or root)
+    except PlanError as error:
+        fail(ctx, str(error), EXIT_USAGE)
+    if found_root is None:
+        # An empty plan would read as "nothing changes": a wrong folder must not pass for that.
+        fail(ctx, f"{root}: no such folder here or at the top of the repository", EXIT_USAGE)
+    if output_format == "markdown":
+        from smtp_gitops.plan.comment_limit import fit_comment
+
+        click.echo(fit_comment(format_markdown(plans, ref)), nl=False)
+    else:
+        click.echo(format_text(plans, ref), nl=False)
+    ctx.exit(EXIT_OK)

@@ -1,0 +1,361 @@
+"""Deploy: render, write atomically, reload every portal node, and converge on failure.
+
+The promise: a deploy that is killed, cancelled, raced or half-failed never leaves the output or
+a node on settings that are not in git while reporting success. The pieces: a lock per output,
+a state file written before the first reload (so the next deploy finishes a killed one), signals
+turned into a rollback, and a rollback that reloads every node that took the new config.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import subprocess
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+from smtp_gitops.deploy.delivery import NodeResult, RetryPolicy, Signed, deliver_all, one_line
+from smtp_gitops.deploy.deploy_state import (
+    FAILED,
+    NODE_ACCEPTED,
+    NODE_CONFIRMED,
+    NODE_FAILED,
+    NODE_ROLLBACK_FAILED,
+    NODE_ROLLED_BACK,
+    ROLLBACK_FAILED,
+    ROLLED_BACK,
+    SUCCEEDED,
+    Attempt,
+    Deployed,
+    DeployState,
+    NodeRecord,
+    append_history,
+    deploy_lock,
+    load_state,
+    save_state,
+)
+from smtp_gitops.deploy.interrupts import Interrupts
+from smtp_gitops.deploy.policy import DeployPolicy
+from smtp_gitops.deploy.webhook import (
+    config_digest,
+    deploy_webhook_id,
+    new_deploy_id,
+    now_utc,
+    reload_body,
+    rfc3339,
+    signing_key,
+)
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK
+from smtp_gitops.render.files import remove_stale_temp_files, write_atomic
+from smtp_gitops.render.render import render_settings
+from smtp_gitops.render.secrets import REDACTED, scrub, set_passwords
+from smtp_gitops.settings.model import ReloadConfig, Settings
+
+DEFAULT_LOCK_TIMEOUT = 120.0
+
+
+class DeployUsageError(Exception):
+    """The settings cannot be deployed as configured, or the policy forbids it (exit 2)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeployOptions:
+    dry_run: bool = False
+    force: bool = False
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    policy: DeployPolicy = field(default_factory=DeployPolicy)
+    backoff_base: float = 0.5
+    sleep: Callable[[float], Awaitable[None]] | None = None  # tests inject a fast one
+
+
+@dataclass(slots=True)
+class DeployResult:
+    exit_code: int
+    deploy_id: str | None = None
+    nodes: list[NodeResult] = field(default_factory=list)
+    rollback: list[NodeResult] = field(default_factory=list)
+    skipped: bool = False
+
+
+def git_revision() -> str | None:
+    """HEAD's commit when run inside a git work tree; deploying never depends on git."""
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    revision = done.stdout.strip()
+    return revision if done.returncode == 0 and revision else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Previous:
+    """The output as it was before this deploy, to put back byte for byte."""
+
+    content: bytes | None
+    mode: int = 0o600
+    owner: tuple[int, int] | None = None
+
+    @classmethod
+    def read(cls, path: str) -> _Previous:
+        try:
+            with open(path, "rb") as handle:
+                info = os.fstat(handle.fileno())
+                return cls(handle.read(), stat.S_IMODE(info.st_mode), (info.st_uid, info.st_gid))
+        except FileNotFoundError:
+            return cls(None)
+
+    def restore(self, path: str) -> None:
+        if self.content is None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        else:
+            write_atomic(path, self.content, self.mode, owner=self.owner)
+
+
+def signing_key_for(reload: ReloadConfig, env: Mapping[str, str]) -> tuple[bytes, str]:
+    secret = env.get(reload.secretFromEnv)
+    if not secret:
+        raise DeployUsageError(
+            f"environment variable {reload.secretFromEnv} (reload signing secret) is not set"
+        )
+    return signing_key(secret, reload.secretFromEnv), secret
+
+
+def deploy(
+    settings: Settings,
+    options: DeployOptions,
+    echo: Callable[[str], None],
+    environ: Mapping[str, str] | None = None,
+    repository: str | None = None,
+) -> DeployResult:
+    """``repository`` is where user templates must live (default: the working directory's)."""
+    env = os.environ if environ is None else environ
+    output = settings.spec.render.output
+    if output is None:
+        raise DeployUsageError("spec.render.output is not set: deploy needs a file to write")
+    reload = settings.spec.reload
+    targets = list(reload.targets) if reload else []
+    refused = options.policy.problems(output, targets)
+    if refused:
+        raise DeployUsageError("; ".join(refused))
+
+    if options.dry_run:
+        text = render_settings(settings, redact=True, environ=env, repository=repository)
+        _print_dry_run(echo, text, output, targets)
+        return DeployResult(EXIT_OK)
+
+    key, secret = signing_key_for(reload, env) if reload else (None, None)
+    content = render_settings(settings, environ=env, repository=repository).encode("utf-8")
+    secrets = [secret, *set_passwords(settings, redact=False, environ=env).values()]
+    say: Callable[[str], None] = lambda line: echo(scrub(line, secrets))  # noqa: E731
+    run = _Run(settings.metadata.environment, output, targets, reload, key, options, say)
+    holder = {"since": rfc3339(now_utc())}
+    try:
+        with deploy_lock(output, options.lock_timeout, holder, say):
+            return run.converge(content)
+    except OSError as error:
+        say(f"Error: cannot deploy {output}: {one_line(error.strerror or str(error))}")
+        return DeployResult(EXIT_FAILED)
+
+
+def _print_dry_run(say: Callable[[str], None], text: str, output: str, targets: list[str]) -> None:
+    say(f"dry run: would write {len(text.encode())} bytes to {output} (mode 0600)")
+    say(f"--- {output} (secrets redacted)")
+    for line in text.rstrip("\n").splitlines():
+        say(f"  {line}")
+    if not targets:
+        say("no reload configured (spec.reload): nothing would be sent")
+    for url in targets:
+        say(
+            f"would POST smtp-settings.reload to {url} "
+            f"(webhook-id: deploy_<new random id>, webhook-signature: v1,{REDACTED})"
+        )
+
+
+@dataclass
+class _Run:
+    """One deploy of one output, done while holding its lock."""
+
+    environment: str
+    output: str
+    targets: list[str]
+    reload: ReloadConfig | None
+    key: bytes | None
+    options: DeployOptions
+    say: Callable[[str], None]
+    state: DeployState = field(default_factory=DeployState)
+
+    def digest(self, content: bytes | None) -> str | None:
+        return config_digest(self.key, content) if self.key and content is not None else None
+
+    def converge(self, content: bytes) -> DeployResult:
+        if removed := remove_stale_temp_files(self.output):
+            self.say(f"removed {removed} temporary file(s) an interrupted write left beside it")
+        self.state = load_state(self.output)
+        if self.state.problem:
+            self.say(f"note: {self.state.problem}; treating it as no state")
+        previous = _Previous.read(self.output)
+        digest = self.digest(content)
+        shown = f" (configDigest {digest[:12]})" if digest else ""
+        if previous.content == content and not self.options.force:
+            last = self.state.last
+            if self.reload is None or (last and last.taken_by_all(digest, self.targets)):
+                self.say(f"{self.output} is unchanged{shown}; reload skipped (use --force to send)")
+                return DeployResult(EXIT_OK, skipped=True)
+            self.say(
+                f"{self.output} is unchanged{shown}, but not every node confirmed it: "
+                "sending the reload"
+            )
+        attempt = Attempt(
+            deployId=new_deploy_id(),
+            environment=self.environment,
+            configDigest=digest,
+            previousDigest=self.digest(previous.content),
+            revision=git_revision(),
+            targets=self.targets,
+            startedAt=rfc3339(now_utc()),
+            nodes={url: NodeRecord() for url in self.targets},
+        )
+        self.state.last = attempt
+        with Interrupts() as interrupts:
+            # Recorded before the write: if this process is killed from here on, the next
+            # deploy sees an unfinished attempt and sends the reload.
+            save_state(self.output, self.state)
+            try:
+                if previous.content != content:
+                    write_atomic(self.output, content)
+                    self.say(f"wrote {self.output}{shown}")
+            except OSError as error:
+                return self._finish(attempt, FAILED, EXIT_FAILED, f"cannot write: {error}")
+            if self.reload is None or self.key is None:
+                self.say("no reload configured (spec.reload): the portal must be reloaded by hand")
+                return self._finish(attempt, SUCCEEDED, EXIT_OK)
+            results = self._reload(attempt, interrupts)
+            if all(r.ok for r in results) and interrupts.received is None:
+                self.say(f"{self.environment}: {len(results)} node(s) reloaded")
+                return self._finish(attempt, SUCCEEDED, EXIT_OK, nodes=results)
+            return self._roll_back(attempt, previous, results, interrupts)
+
+    def _policy(self) -> RetryPolicy:
+        assert self.reload is not None
+        policy = RetryPolicy(
+            timeout=self.reload.timeoutSeconds,
+            retries=self.reload.retries,
+            backoff_base=self.options.backoff_base,
+        )
+        return policy if self.options.sleep is None else replace(policy, sleep=self.options.sleep)
+
+    def _signed(self, deploy_id: str, digest: str | None, rollback_of: str | None) -> Signed:
+        assert self.key is not None
+        body = reload_body(
+            self.environment,
+            deploy_id,
+            digest,
+            self.state.last.revision if self.state.last else None,
+            now_utc(),
+            rollback_of=rollback_of,
+        )
+        return Signed(self.key, deploy_webhook_id(deploy_id), body, digest)
+
+    def _reload(self, attempt: Attempt, interrupts: Interrupts) -> list[NodeResult]:
+        def record(result: NodeResult) -> None:
+            status = NODE_FAILED
+            if result.ok:
+                status = NODE_CONFIRMED if result.confirmed else NODE_ACCEPTED
+            attempt.nodes[result.url] = NodeRecord(status, result.summary)
+            # Not fsynced per node (a power cut loses at most "pending", which re-sends).
+            with contextlib.suppress(OSError):
+                save_state(self.output, self.state, durable=False)
+
+        if interrupts.received is not None:
+            results = [
+                NodeResult(url, False, 0, None, "not sent: stopped by a signal", maybe_acted=False)
+                for url in self.targets
+            ]
+        else:
+            signed = self._signed(attempt.deployId, attempt.configDigest, None)
+            results = deliver_all(
+                self.targets, signed, self._policy(), on_result=record, interrupts=interrupts
+            )
+        for result in results:
+            if result.ok:
+                self.say(f"reloaded {result.url} ({result.summary})")
+            else:
+                self.say(f"FAILED {result.url}: {result.summary}")
+        return results
+
+    def _roll_back(
+        self,
+        attempt: Attempt,
+        previous: _Previous,
+        results: list[NodeResult],
+        interrupts: Interrupts,
+    ) -> DeployResult:
+        if interrupts.received is not None:
+            self.say(f"stopped by {interrupts.name}: rolling back")
+        failed = sum(1 for r in results if not r.ok)
+        try:
+            previous.restore(self.output)
+        except OSError as error:
+            self.say(f"Error: could not restore the previous {self.output}: {error.strerror}")
+        else:
+            if previous.content is None:
+                self.say(f"rolled back: removed {self.output} (there was no previous file)")
+            else:
+                self.say(f"rolled back: restored the previous {self.output}")
+        # Also a node that failed after the request may have reached it (a timeout, a 500, a
+        # signal mid-request): a rollback reload to a node still on the previous config is
+        # harmless, a node left on the new one is not.
+        took = [r.url for r in results if r.maybe_acted]
+        rollback: list[NodeResult] = []
+        if took:
+            rollback_id = new_deploy_id()
+            signed = self._signed(rollback_id, attempt.previousDigest, attempt.deployId)
+            rollback = deliver_all(took, signed, self._policy())
+            for result in rollback:
+                record = attempt.nodes[result.url]
+                if result.ok:
+                    record.status = NODE_ROLLED_BACK
+                    self.say(f"rolled back {result.url} ({result.summary})")
+                else:
+                    record.status = NODE_ROLLBACK_FAILED
+                    self.say(f"FAILED to roll back {result.url}: {result.summary}")
+        stuck = [r.url for r in rollback if not r.ok]
+        if stuck:
+            self.say(
+                f"{self.environment}: these node(s) may still run the new config: "
+                + ", ".join(stuck)
+            )
+        why = f"stopped by {interrupts.name}" if interrupts.received else None
+        if failed:
+            self.say(f"{self.environment}: {failed} of {len(results)} node(s) failed to reload")
+        outcome = ROLLBACK_FAILED if stuck else ROLLED_BACK
+        return self._finish(attempt, outcome, EXIT_FAILED, why, results, rollback)
+
+    def _finish(
+        self,
+        attempt: Attempt,
+        outcome: str,
+        code: int,
+        why: str | None = None,
+        nodes: list[NodeResult] | None = None,
+        rollback: list[NodeResult] | None = None,
+    ) -> DeployResult:
+        attempt.result = outcome
+        attempt.finishedAt = rfc3339(now_utc())
+        if outcome == SUCCEEDED:
+            self.state.deployed = Deployed(
+                attempt.configDigest, attempt.deployId, attempt.revision, attempt.finishedAt
+            )
+        if why:
+            self.say(f"{self.environment}: deploy {outcome}: {one_line(why)}")
+        try:
+            save_state(self.output, self.state)
+            append_history(self.output, attempt)
+        except OSError as error:
+            self.say(f"Error: could not record the deploy state: {error.strerror}")
+            code = EXIT_FAILED
+        return DeployResult(code, attempt.deployId, nodes or [], rollback or [])

@@ -1,0 +1,139 @@
+"""Drift: does every node run what git says? Report-only, like Argo CD's Synced/OutOfSync.
+
+For one environment it compares four things: the config git describes (rendered as deploy
+would, digested with the reload key), what the last successful deploy left (the state file),
+the file on disk, and what each node says it last loaded (a signed ``GET`` on its reload URL).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+
+from smtp_gitops.deploy.delivery import query_all
+from smtp_gitops.deploy.deploy import signing_key_for
+from smtp_gitops.deploy.deploy_state import SUCCEEDED, load_state
+from smtp_gitops.deploy.webhook import config_digest
+from smtp_gitops.render.render import render_settings
+from smtp_gitops.settings.model import Settings
+
+NOT_DEPLOYED = "not-deployed"
+FILE_CHANGED = "file-changed"
+NODE_DRIFT = "node-drift"
+NODE_UNREACHABLE = "node-unreachable"
+DEPLOY_INCOMPLETE = "deploy-incomplete"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    kind: str
+    message: str
+    node: str | None = None
+
+
+@dataclass(slots=True)
+class EnvironmentStatus:
+    environment: str
+    output: str
+    desiredDigest: str | None = None
+    deployedDigest: str | None = None
+    deployId: str | None = None
+    revision: str | None = None
+    nodes: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.findings
+
+    def to_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["inSync"] = self.in_sync
+        return data
+
+
+def short(digest: str | None) -> str:
+    return digest[:12] if digest else "none"
+
+
+def environment_status(
+    settings: Settings,
+    environ: Mapping[str, str] | None = None,
+    repository: str | None = None,
+) -> EnvironmentStatus:
+    """Compare git, the state, the file and the nodes; changes nothing."""
+    env = os.environ if environ is None else environ
+    output = settings.spec.render.output
+    assert output is not None, "callers pick environments that render to a file"
+    reload = settings.spec.reload
+    key = signing_key_for(reload, env)[0] if reload else None
+    desired = render_settings(settings, environ=env, repository=repository).encode("utf-8")
+    state = load_state(output)
+    status = EnvironmentStatus(settings.metadata.environment, output)
+    found = status.findings
+    try:
+        with open(output, "rb") as handle:
+            on_disk: bytes | None = handle.read()
+    except FileNotFoundError:
+        on_disk = None
+
+    if key is None:
+        # Without a reload key there is no digest: compare the file with git directly.
+        if on_disk != desired:
+            found.append(Finding(NOT_DEPLOYED, f"{output} does not hold the config git describes"))
+        return status
+
+    desired_digest = config_digest(key, desired)
+    deployed = state.deployed
+    status.desiredDigest = desired_digest
+    status.deployedDigest = deployed.configDigest if deployed else None
+    status.deployId = deployed.deployId if deployed else None
+    status.revision = deployed.revision if deployed else None
+    if deployed is None:
+        found.append(Finding(NOT_DEPLOYED, "no successful deploy is recorded for this output"))
+    elif deployed.configDigest != desired_digest:
+        found.append(
+            Finding(
+                NOT_DEPLOYED,
+                f"git's config (configDigest {short(desired_digest)}) is not the deployed one "
+                f"(configDigest {short(deployed.configDigest)}, revision "
+                f"{(deployed.revision or 'unknown')[:12]})",
+            )
+        )
+    last = state.last
+    if last is not None and last.result != SUCCEEDED:
+        found.append(
+            Finding(
+                DEPLOY_INCOMPLETE,
+                f"the last deploy ({last.deployId[:12]}, started {last.startedAt}) ended "
+                f"{last.result}",
+            )
+        )
+    if state.problem:
+        found.append(Finding(DEPLOY_INCOMPLETE, state.problem))
+    expected = deployed.configDigest if deployed else desired_digest
+    if on_disk is None:
+        if deployed is not None:
+            found.append(Finding(FILE_CHANGED, f"{output} is missing"))
+    elif deployed is not None and config_digest(key, on_disk) != deployed.configDigest:
+        found.append(Finding(FILE_CHANGED, f"{output} was changed after the last deploy wrote it"))
+
+    assert reload is not None
+    status.nodes = len(reload.targets)
+    for node in query_all(reload.targets, key, reload.timeoutSeconds):
+        if not node.reachable:
+            found.append(Finding(NODE_UNREACHABLE, f"no status: {node.reason}", node.url))
+        elif node.reloaded is None:
+            found.append(Finding(NODE_DRIFT, "has not reloaded since it started", node.url))
+        elif node.reloaded.get("configDigest") != expected:
+            reported = node.reloaded.get("configDigest")
+            found.append(
+                Finding(
+                    NODE_DRIFT,
+                    f"runs configDigest {short(reported if isinstance(reported, str) else None)}"
+                    f", expected {short(expected)}",
+                    node.url,
+                )
+            )
+    return status

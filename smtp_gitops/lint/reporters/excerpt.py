@@ -1,0 +1,62 @@
+"""The source line a diagnostic points at, with a caret under the column (as ruff and rustc
+show it), for the text format.
+
+A line that holds a secret value (or part of one) is never shown: the point of redacting
+messages about passwords would be lost if the password were printed right under them.
+"""
+
+from __future__ import annotations
+
+from smtp_gitops.lint.loader import MAX_FILE_BYTES, prescan
+from smtp_gitops.settings.diagnostics import Diagnostic
+from smtp_gitops.settings.redaction import SecretSpan
+from smtp_gitops.settings.untrusted_text import printable
+
+
+class SourceLines:
+    """Reads each file once, on demand; a file that cannot be read simply shows no excerpt."""
+
+    def __init__(self) -> None:
+        self._files: dict[str, tuple[list[str], list[SecretSpan]] | None] = {}
+
+    def _read(self, path: str) -> tuple[list[str], list[SecretSpan]] | None:
+        if path not in self._files:
+            self._files[path] = None
+            try:
+                with open(path, "rb") as handle:
+                    data = handle.read(MAX_FILE_BYTES + 1)
+                text = data.decode("utf-8").removeprefix("\ufeff")
+            except (OSError, UnicodeDecodeError):
+                return None
+            if len(data) <= MAX_FILE_BYTES:
+                self._files[path] = (text.splitlines(), prescan(text).secret_spans)
+        return self._files[path]
+
+    def line(self, path: str, number: int) -> str | None:
+        """Line ``number`` (1-based) of ``path``, or None when it is unknown or near a secret."""
+        found = self._read(path)
+        if found is None:
+            return None
+        lines, spans = found
+        if not 1 <= number <= len(lines):
+            return None
+        for span in spans:
+            if span.start[0] <= number and (span.end is None or number <= span.end[0]):
+                return None
+        return lines[number - 1]
+
+
+def excerpt(diagnostic: Diagnostic, source: str, *, caret_color: str = "", reset: str = "") -> str:
+    """Two lines: the source line, numbered, and a caret under the diagnostic's columns."""
+    number = str(diagnostic.line)
+    shown = printable(source.replace("\t", " "))
+    before = printable(source[: diagnostic.column - 1].replace("\t", " "))
+    end = diagnostic.end
+    width = 1
+    if end is not None and end.line == diagnostic.line and end.column > diagnostic.column:
+        width = len(printable(source[diagnostic.column - 1 : end.column - 1]))
+    gutter = " " * len(number)
+    return (
+        f" {number} | {shown}\n"
+        f" {gutter} | {' ' * len(before)}{caret_color}{'^' * max(width, 1)}{reset}"
+    )

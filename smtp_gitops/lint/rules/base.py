@@ -1,0 +1,73 @@
+"""What a rule is, and what a semantic rule gets to look at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from smtp_gitops.settings.diagnostics import Diagnostic, Mark, Severity
+from smtp_gitops.settings.yamlnodes import MapNode, Path, ScalarNode, get, locate
+
+if TYPE_CHECKING:
+    from smtp_gitops.settings.model import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    doc: str
+
+    def diagnostic(
+        self,
+        mark: Mark,
+        message: str,
+        *,
+        hint: str | None = None,
+        end: Mark | None = None,
+        where: str | None = None,
+    ) -> Diagnostic:
+        return Diagnostic(self.id, self.severity, mark, message, hint, end, where)
+
+
+def rule(module_doc: str | None, rule_id: str, severity: Severity) -> Rule:
+    """Build a rule whose summary is the first line of its module's doc string."""
+    doc = (module_doc or "").strip()
+    return Rule(rule_id, severity, doc.splitlines()[0] if doc else rule_id, doc)
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsContext:
+    """A merged settings document that passed the schema, with the place of every value."""
+
+    settings: Settings
+    root: MapNode
+    folder: str
+    # ``metadata.production``, or the environment matched the configured production names.
+    production: bool = False
+
+    def report(
+        self, rule: Rule, path: Path, message: str, *, hint: str | None = None, key: bool = False
+    ) -> Diagnostic:
+        start, end = locate(self.root, path, key=key)
+        return rule.diagnostic(
+            start, message, hint=hint, end=end, where=logical_path(self.root, path)
+        )
+
+
+def logical_path(root: MapNode, path: Path) -> str:
+    """``path`` with each set named rather than numbered (``spec.sets[backup].enabled``), so
+    it survives reordering the sets as well as adding lines."""
+    text = ""
+    for depth, part in enumerate(path):
+        if isinstance(part, int):
+            label: str | int = part
+            if path[:depth] == ("spec", "sets"):
+                name = get(root, (*path[: depth + 1], "name"))
+                if isinstance(name, ScalarNode) and isinstance(name.value, str):
+                    label = name.value
+            text += f"[{label}]"
+        else:
+            text += f".{part}" if text else part
+    return text

@@ -1,0 +1,82 @@
+"""Resolving secret references at render/deploy time, and keeping their values out of output."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping
+
+from smtp_gitops.render.bounded import UnsafeFile, read_regular_file
+from smtp_gitops.settings.model import SecretFromEnv, SecretFromFile, Settings
+
+REDACTED = "***"
+MAX_SECRET_FILE_BYTES = 64 * 1024  # far above any password or key, far below a runaway read
+
+
+class SecretError(Exception):
+    """A secret reference that cannot be resolved; the message names it, never a value."""
+
+
+def resolve(
+    reference: SecretFromEnv | SecretFromFile, purpose: str, environ: Mapping[str, str]
+) -> str:
+    if isinstance(reference, SecretFromEnv):
+        value = environ.get(reference.fromEnv)
+        if value is None:
+            raise SecretError(f"environment variable {reference.fromEnv} is not set ({purpose})")
+        if not value:
+            raise SecretError(f"environment variable {reference.fromEnv} is empty ({purpose})")
+        return value
+    try:
+        value = (
+            read_regular_file(reference.fromFile, MAX_SECRET_FILE_BYTES)
+            .decode("utf-8")
+            .rstrip("\r\n")
+        )
+    except UnsafeFile as error:
+        raise SecretError(f"secret file {error} ({purpose})") from None
+    except OSError as error:
+        raise SecretError(
+            f"cannot read secret file {reference.fromFile}: {error.strerror or error} ({purpose})"
+        ) from None
+    except UnicodeDecodeError:
+        raise SecretError(f"secret file {reference.fromFile} is not UTF-8 ({purpose})") from None
+    if not value:
+        raise SecretError(f"secret file {reference.fromFile} is empty ({purpose})")
+    return value
+
+
+def set_passwords(
+    settings: Settings, *, redact: bool, environ: Mapping[str, str] | None = None
+) -> dict[str, str | None]:
+    """The secret of every set by set name (its password, or in v2 its OAuth client secret;
+    a set has one): resolved, or ``***`` when redacting.
+
+    Only enabled sets are resolved (a disabled set's password is rendered as null), so an
+    environment needs just the secrets of the sets it can use. Redacting resolves nothing, so
+    previews (``render --redact``, ``plan``) run where no secret is available, such as a
+    pull-request check.
+    """
+    env = os.environ if environ is None else environ
+    passwords: dict[str, str | None] = {}
+    for smtp_set in settings.sets():
+        password = smtp_set.secret
+        if password is None or not smtp_set.enabled:
+            passwords[smtp_set.name] = None
+        elif redact:
+            passwords[smtp_set.name] = REDACTED
+        elif isinstance(password, str):
+            # Refused by the plaintext-secret rule before rendering; kept for library callers.
+            passwords[smtp_set.name] = password
+        else:
+            purpose = f"{smtp_set.secret_label} of set {smtp_set.name!r}"
+            passwords[smtp_set.name] = resolve(password, purpose, env)
+    return passwords
+
+
+def scrub(text: str, secrets: Iterable[str | None]) -> str:
+    """``text`` with every known secret value replaced by ``***`` (for error messages)."""
+    # Longest first, so that a secret holding another is replaced whole.
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        if secret != REDACTED:
+            text = text.replace(secret, REDACTED)
+    return text
