@@ -74,8 +74,8 @@ def settings_path(environment: str, root: str = DEFAULT_ROOT) -> str:
 
 def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
     """Merge, validate and return an environment's settings; refuses on any error."""
+    from smtp_gitops.lint.file_check import UnreadableFile, Validator
     from smtp_gitops.lint.suppressions import without_suppressed
-    from smtp_gitops.lint.validator import UnreadableFile, Validator
 
     path = settings_path(environment, root)
     try:

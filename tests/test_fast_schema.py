@@ -20,8 +20,8 @@ from smtp_gitops.lint.rules.base import SettingsContext
 from smtp_gitops.lint.schema_check import check_schema
 from smtp_gitops.lint.schema_compiler import COMPILED, compiled_source
 from smtp_gitops.lint.view import settings_view
-from smtp_gitops.settings.behaviour import SettingsFileBehaviour, SettingsFileV2Behaviour
 from smtp_gitops.settings.diagnostics import Diagnostic
+from smtp_gitops.settings.model import SmtpSettingsFile, SmtpSettingsFileV2
 from smtp_gitops.settings.schema import SCHEMA_VERSIONS
 from smtp_gitops.settings.yamlnodes import MapNode, Node
 from tests.test_schema_sync import (
@@ -95,7 +95,7 @@ def _same(view: Any, model: Any) -> None:
         for name in ("secret", "oauth2", "password"):
             if hasattr(model, name):
                 _same(getattr(view, name), getattr(model, name))
-        if isinstance(model, SettingsFileBehaviour | SettingsFileV2Behaviour):
+        if isinstance(model, SmtpSettingsFile | SmtpSettingsFileV2):
             _same(view.sets(), model.sets())
             for category, chosen in model.effective_sets().items():
                 _same(view.effective_sets()[category], chosen)

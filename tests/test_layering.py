@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smtp_gitops.lint.validator import Validator, validate_files
+from smtp_gitops.lint.file_check import Validator
+from smtp_gitops.lint.validator import validate_files
 from tests.helpers import write_env
 
 BASE = """\

@@ -148,7 +148,7 @@ def test_report_counts_what_it_does_not_list() -> None:
 
 
 def test_a_run_keeps_only_base_files_in_memory(tmp_path: Path) -> None:
-    from smtp_gitops.lint.validator import Validator
+    from smtp_gitops.lint.file_check import Validator
 
     write_env(tmp_path, "base", "apiVersion: smtp-gitops/v1\nkind: SmtpSettings\n")
     paths = [str(unknown_keys_file(tmp_path, f"env{i}", keys=100)) for i in range(3)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.commands.cli import main
-from smtp_gitops.lint.validator import Validator
+from smtp_gitops.lint.file_check import Validator
 from smtp_gitops.settings.diagnostics import Diagnostic
 from tests.helpers import VALID, VALID_V2, only, write_env
 

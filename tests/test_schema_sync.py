@@ -140,7 +140,7 @@ def test_model_and_schema_agree(path: str, value: Any) -> None:
 
 
 def test_bundled_examples_pass_the_json_schema_after_layering() -> None:
-    from smtp_gitops.lint.validator import Validator
+    from smtp_gitops.lint.file_check import Validator
     from smtp_gitops.settings.yamlnodes import to_plain
 
     for env in ("dev", "staging", "prod"):

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smtp_gitops.commands.cli import main
-from smtp_gitops.lint.validator import Validator
+from smtp_gitops.lint.file_check import Validator
 from tests.helpers import VALID, VALID_V2, write_env
 
 SECRET = "Sup3rS3cret"

@@ -50,7 +50,7 @@ def test_base_and_overlay_of_different_api_versions(
         "apiVersion: smtp-gitops/v2\nkind: SmtpSettings\nmetadata:\n  environment: prod\n"
         "spec:\n  sets:\n    - name: primary\n      enabled: true\n",
     )
-    from smtp_gitops.lint.validator import Validator
+    from smtp_gitops.lint.file_check import Validator
 
     diagnostics = only(Validator().check(str(overlay)).diagnostics, "api-version")
     assert len(diagnostics) == 1

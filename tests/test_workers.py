@@ -18,25 +18,25 @@ FILES = 70  # over the threshold at which validate starts workers
 
 DRIVER = """
 import os, signal, sys
-from smtp_gitops.lint import validator
+from smtp_gitops.lint import file_check, validator
 
 deadly = set(sys.argv[1].split(","))
-read = validator.load_file
+read = file_check.load_file
 
 def load_file(path):
     if os.path.basename(os.path.dirname(path)) in deadly:
         os.kill(os.getpid(), signal.SIGKILL)
     return read(path)
 
-check = validator.Validator._check
+check = file_check.Validator._check
 
 def check_path(self, path):
     if "check:" + os.path.basename(os.path.dirname(path)) in deadly:
         os.kill(os.getpid(), signal.SIGKILL)
     return check(self, path)
 
-validator.load_file = load_file
-validator.Validator._check = check_path
+file_check.load_file = load_file
+file_check.Validator._check = check_path
 validator._workers = lambda count: 3
 from smtp_gitops.commands.cli import main
 sys.exit(main(sys.argv[2:]))
@@ -122,7 +122,7 @@ def test_a_deadly_base_is_the_file_blamed_not_the_environments_built_on_it(
 
 
 def test_without_crashes_the_workers_agree_with_a_serial_run(tmp_path: Path) -> None:
-    from smtp_gitops.lint.validator import _check_all
+    from smtp_gitops.lint.file_check import check_serially as _check_all
 
     environments(tmp_path)
     code, rules, _ = validate_with_crashes(tmp_path)

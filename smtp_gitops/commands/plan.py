@@ -26,13 +26,8 @@ from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 @click.pass_context
 def plan(ctx: click.Context, base_ref: str | None, output_format: str, root: str) -> None:
     """Show, per environment, what changes between REF and the work tree (secrets redacted)."""
-    from smtp_gitops.plan.plan import (
-        PlanError,
-        default_base,
-        format_markdown,
-        format_text,
-        make_plan,
-    )
+    from smtp_gitops.plan.git_revision import PlanError, default_base
+    from smtp_gitops.plan.plan import format_markdown, format_text, make_plan
     from smtp_gitops.settings.discovery import find_root_folder
 
     found_root = find_root_folder(root)

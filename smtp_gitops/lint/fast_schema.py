@@ -11,7 +11,7 @@ from collections.abc import Callable
 from functools import cache
 from typing import cast
 
-from smtp_gitops.settings.behaviour import API_VERSION_V2
+from smtp_gitops.settings.vocabulary import API_VERSION_V2
 from smtp_gitops.settings.yamlnodes import MapNode, Node, ScalarNode
 
 CompiledCheck = Callable[[object], object]

@@ -19,8 +19,8 @@ from smtp_gitops.lint.schema_messages import (
     describe,
     plain_problem,
 )
-from smtp_gitops.settings.behaviour import API_VERSION, API_VERSION_V2, API_VERSIONS, KIND
 from smtp_gitops.settings.diagnostics import Capped, Diagnostic
+from smtp_gitops.settings.vocabulary import API_VERSION, API_VERSION_V2, API_VERSIONS, KIND
 from smtp_gitops.settings.yamlnodes import MapNode, Node, Path, ScalarNode, to_plain, walk
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from smtp_gitops.settings.behaviour import ENV_VAR_PATTERN, ENVIRONMENT_PATTERN, SET_NAME_PATTERN
+from smtp_gitops.settings.vocabulary import ENV_VAR_PATTERN, ENVIRONMENT_PATTERN, SET_NAME_PATTERN
 from smtp_gitops.settings.yamlnodes import MapNode, Node, Path, ScalarNode, SeqNode
 
 TYPE_WORDS = {

@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from smtp_gitops.settings.behaviour import (
-    API_VERSION_V2,
     SetBehaviour,
     SettingsFileBehaviour,
     SettingsFileV2Behaviour,
     SetV2Behaviour,
 )
+from smtp_gitops.settings.vocabulary import API_VERSION_V2
 
 if TYPE_CHECKING:
     from smtp_gitops.settings.model import Settings
@@ -71,11 +71,17 @@ class _SpecV2View(Record):
     _children: ClassVar[dict[str, type[Record]]] = {"sets": SetV2View}
 
 
-class SettingsFileView(SettingsFileBehaviour, Record):
+class _DocumentView(Record):
+    def sets(self) -> list[object]:
+        """``spec.sets``, as the model's documents answer it."""
+        return list(cast("list[object]", self.spec.sets))  # type: ignore[attr-defined]
+
+
+class SettingsFileView(SettingsFileBehaviour, _DocumentView):
     _children: ClassVar[dict[str, type[Record]]] = {"spec": _SpecView}
 
 
-class SettingsFileV2View(SettingsFileV2Behaviour, Record):
+class SettingsFileV2View(SettingsFileV2Behaviour, _DocumentView):
     _children: ClassVar[dict[str, type[Record]]] = {"spec": _SpecV2View}
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from smtp_gitops.lint.validator import UnreadableFile, Validator, crash_diagnostic
+from smtp_gitops.lint.file_check import UnreadableFile, Validator, crash_diagnostic
 from smtp_gitops.settings.diagnostics import Diagnostic
 
 # Diagnostics, files read (the file and its base) and unreadable-file problems of one check.

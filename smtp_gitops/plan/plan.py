@@ -3,28 +3,20 @@ work tree, field by field, with secrets shown only as their references."""
 
 from __future__ import annotations
 
-import errno
 import functools
-import hashlib
 import os
-import posixpath
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from smtp_gitops.lint.loader import MAX_FILE_BYTES
-from smtp_gitops.lint.validator import UnreadableFile, Validator
-from smtp_gitops.plan.plan_scope import ChangeScope
+from smtp_gitops.lint.file_check import UnreadableFile, Validator
+from smtp_gitops.plan.git_revision import GitRevision, changed_files, run_git
+from smtp_gitops.plan.plan_scope import ChangeScope, template_digest
 from smtp_gitops.render.render import (
-    BUILTIN_TEMPLATES,
-    builtin_source,
     portal_set,
     template_context,
 )
 from smtp_gitops.render.template_files import (
-    MAX_TEMPLATE_BYTES,
-    TemplateRefused,
     read_template_bytes,
 )
 from smtp_gitops.settings.diagnostics import error_count
@@ -34,164 +26,6 @@ from smtp_gitops.settings.model import SecretFromEnv, Settings, SmtpSettingsFile
 from smtp_gitops.settings.untrusted_text import markdown_code, markdown_text, printable
 
 ABSENT = "—"
-
-
-class PlanError(Exception):
-    """git or the revision is unusable: a usage error (exit 2)."""
-
-
-def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(["git", *args], capture_output=True, timeout=30, check=False)
-    except FileNotFoundError:
-        raise PlanError("git is not installed") from None
-
-
-def default_base() -> str:
-    has_origin = _git("rev-parse", "--verify", "--quiet", "origin/main^{commit}").returncode == 0
-    return "origin/main" if has_origin else "HEAD"
-
-
-MAX_LINK_HOPS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class TreeEntry:
-    """One file of a git tree: mode (``120000`` for a symbolic link), object id and size."""
-
-    mode: bytes
-    kind: bytes
-    object_id: bytes
-    size: int
-
-    @property
-    def is_link(self) -> bool:
-        return self.mode == b"120000"
-
-
-def _tree_entries(listing: bytes) -> dict[str, TreeEntry]:
-    """``git ls-tree -z -l`` output by path."""
-    entries = {}
-    for line in listing.split(b"\0"):
-        if not line:
-            continue
-        info, path = line.split(b"\t", 1)
-        mode, kind, object_id, size = info.split()
-        entries[path.decode(errors="surrogateescape")] = TreeEntry(
-            mode, kind, object_id, int(size) if size != b"-" else 0
-        )
-    return entries
-
-
-class GitRevision:
-    """Settings files as they are at a git revision (paths relative to the working directory).
-
-    The files under the settings root are listed once (with mode and size); blobs are read
-    through one ``git cat-file --batch`` process, not a process per file. A symbolic link
-    stored in the revision is followed only while it stays inside the repository, the rule the
-    work tree's files obey too. ``close()`` ends the reader.
-    """
-
-    def __init__(self, ref: str, root: str) -> None:
-        if _git("rev-parse", "--is-inside-work-tree").returncode != 0:
-            raise PlanError("not inside a git work tree: plan compares against a git revision")
-        if _git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
-            raise PlanError(f"unknown git revision {ref!r}")
-        self.ref = ref
-        self.prefix = _git("rev-parse", "--show-prefix").stdout.decode().strip()
-        # -z: paths as they are, not C-quoted (a folder name may hold anything)
-        listing = _git("ls-tree", "-r", "-z", "-l", "--full-tree", ref, "--", self.in_tree(root))
-        self._entries = _tree_entries(listing.stdout)
-        self.files = {
-            os.path.normpath(posixpath.relpath(path, self.prefix or ".")) for path in self._entries
-        }
-        self._reader: subprocess.Popen[bytes] | None = None
-
-    def in_tree(self, path: str) -> str:
-        """``path`` (relative to the working directory) relative to the repository's top."""
-        return posixpath.normpath(posixpath.join(self.prefix, path))
-
-    def entry(self, in_tree: str) -> TreeEntry | None:
-        """The file at ``in_tree`` (relative to the repository's top), if the revision has one."""
-        if in_tree in self._entries:
-            return self._entries[in_tree]
-        # Outside the listed root (a template, a link's target): ask git for this one path.
-        listed = _git("ls-tree", "-z", "-l", "--full-tree", self.ref, "--", in_tree).stdout
-        return _tree_entries(listed).get(in_tree)
-
-    def read(self, path: str) -> bytes:
-        return self._read_in_tree(self.in_tree(path))
-
-    def read_template(self, path: str) -> bytes:
-        """A user template at the revision, under the rules ``template_files`` applies."""
-        in_tree = self.in_tree(path)
-        if posixpath.isabs(path) or in_tree.split("/")[0] == os.pardir:
-            raise TemplateRefused(f"template {path!r} is outside the repository")
-        return self._read_in_tree(in_tree, limit=MAX_TEMPLATE_BYTES)
-
-    def _read_in_tree(self, path: str, hops: int = 0, limit: int = MAX_FILE_BYTES) -> bytes:
-        """The blob at ``path`` (relative to the repository's top), links followed inside."""
-        found = self.entry(path)
-        if found is None:
-            raise FileNotFoundError(2, f"not in {self.ref}", path)
-        if found.kind != b"blob":
-            raise IsADirectoryError(errno.EISDIR, f"not a file at {self.ref}", path)
-        if not found.is_link and found.size > limit:
-            # Refused before git hands the whole blob over.
-            raise OSError(errno.EFBIG, f"over {limit} bytes at {self.ref}", path)
-        data = self._blob(found, path)
-        if not found.is_link:
-            return data
-        target = posixpath.normpath(
-            posixpath.join(posixpath.dirname(path), data.decode(errors="replace"))
-        )
-        if posixpath.isabs(target) or target.split("/")[0] == os.pardir or hops >= MAX_LINK_HOPS:
-            raise OSError(errno.EPERM, "symbolic link points outside the repository", path)
-        return self._read_in_tree(target, hops + 1, limit)
-
-    def _blob(self, found: TreeEntry, path: str) -> bytes:
-        if self._reader is None:
-            try:
-                self._reader = subprocess.Popen(
-                    ["git", "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
-                )
-            except FileNotFoundError:
-                raise PlanError("git is not installed") from None
-        assert self._reader.stdin is not None and self._reader.stdout is not None
-        self._reader.stdin.write(found.object_id + b"\n")
-        self._reader.stdin.flush()
-        header = self._reader.stdout.readline().split()
-        if len(header) != 3 or header[1] != b"blob" or int(header[2]) != found.size:
-            raise OSError(errno.EIO, f"git cat-file answered {header!r}", path)
-        data = self._reader.stdout.read(found.size + 1)  # the blob and a newline
-        return data[:-1]
-
-    def close(self) -> None:
-        if self._reader is not None:
-            assert self._reader.stdin is not None and self._reader.stdout is not None
-            self._reader.stdin.close()
-            self._reader.stdout.close()
-            self._reader.wait(timeout=30)
-            self._reader = None
-
-    def exists(self, path: str) -> bool:
-        return os.path.normpath(path) in self.files
-
-
-def _git_paths(*args: str) -> set[str]:
-    done = _git(*args)
-    if done.returncode != 0:
-        raise PlanError(f"git {args[0]} failed: {done.stderr.decode(errors='replace').strip()}")
-    return {path for path in done.stdout.decode(errors="surrogateescape").split("\0") if path}
-
-
-def changed_files(ref: str) -> set[str]:
-    """Files (relative to the repository's top) that differ between ``ref`` and the work
-    tree: changed, added, deleted, or untracked and not ignored."""
-    # Both sides of a rename, and the whole repository whatever the folder or configuration.
-    diff = ("diff", "--name-only", "-z", "--no-renames", "--no-relative", ref, "--")
-    untracked = ("ls-files", "--others", "--exclude-standard", "--full-name", "-z", "--", ":/")
-    return _git_paths(*diff) | _git_paths(*untracked)
 
 
 def _reference(password: object) -> str | None:
@@ -211,22 +45,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def template_digest(template: str, read_template: Callable[[str], bytes]) -> str:
-    """What the template's bytes are, so that a change to the template alone shows.
-
-    Templates hold no secrets (those are resolved at render time), so a plain digest is fine.
-    """
-    try:
-        data = (
-            builtin_source(template).encode("utf-8")
-            if template in BUILTIN_TEMPLATES
-            else read_template(template)
-        )
-    except (TemplateRefused, OSError):
-        return "unreadable"
-    return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
 
 
 def flatten(settings: Settings, read_template: Callable[[str], bytes]) -> dict[str, str]:
@@ -346,7 +164,9 @@ def _plans(revision: GitRevision, root: str, *, only_changed: bool) -> list[Envi
     after_envs = {name: os.path.normpath(path) for name, path in environments(root).items()}
     scope = None
     if only_changed:
-        top = _git("rev-parse", "--show-toplevel").stdout.decode(errors="surrogateescape").strip()
+        top = (
+            run_git("rev-parse", "--show-toplevel").stdout.decode(errors="surrogateescape").strip()
+        )
         scope = ChangeScope(revision, root, changed_files(revision.ref), top)
     # The work tree is read like `validate` reads it, refusals of linked files included.
     before_validator, after_validator = Validator(revision), Validator()

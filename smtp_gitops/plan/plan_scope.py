@@ -13,19 +13,22 @@ are not noticed.
 from __future__ import annotations
 
 import functools
+import hashlib
 import os
 import posixpath
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from smtp_gitops.lint.loader import load_file
-from smtp_gitops.render.template_files import read_template_bytes
+from smtp_gitops.render.render import BUILTIN_TEMPLATES, builtin_source
+from smtp_gitops.render.template_files import TemplateRefused, read_template_bytes
 from smtp_gitops.settings.discovery import repository_of
 from smtp_gitops.settings.layering import merge
 from smtp_gitops.settings.layout import SETTINGS_NAMES, base_file_for
 from smtp_gitops.settings.yamlnodes import ScalarNode, get
 
 if TYPE_CHECKING:
-    from smtp_gitops.plan.plan import GitRevision
+    from smtp_gitops.plan.git_revision import GitRevision
 
 
 class ChangeScope:
@@ -69,9 +72,6 @@ class ChangeScope:
     def _template_differs(self, path: str, base: str | None) -> bool:
         """Whether the user template this environment names reads differently on both sides.
         Its settings and base are the same on both, so the template named is too."""
-        from smtp_gitops.plan.plan import template_digest
-        from smtp_gitops.render.render import BUILTIN_TEMPLATES
-
         try:
             loaded = [load_file(read) for read in (base, path) if read is not None]
         except OSError:
@@ -88,3 +88,19 @@ class ChangeScope:
         return template_digest(template, self._revision.read_template) != template_digest(
             template, in_work_tree
         )
+
+
+def template_digest(template: str, read_template: Callable[[str], bytes]) -> str:
+    """What the template's bytes are, so that a change to the template alone shows.
+
+    Templates hold no secrets (those are resolved at render time), so a plain digest is fine.
+    """
+    try:
+        data = (
+            builtin_source(template).encode("utf-8")
+            if template in BUILTIN_TEMPLATES
+            else read_template(template)
+        )
+    except (TemplateRefused, OSError):
+        return "unreadable"
+    return "sha256:" + hashlib.sha256(data).hexdigest()[:12]

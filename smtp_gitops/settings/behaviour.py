@@ -8,22 +8,41 @@ cannot answer differently.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+from smtp_gitops.settings.vocabulary import CATEGORIES, Category
 
 if TYPE_CHECKING:
-    from smtp_gitops.settings.model import Auth, OAuth2, Secret, SmtpSet, SmtpSetV2, Spec, SpecV2
+    from smtp_gitops.settings.credentials import Auth, OAuth2, Secret
 
-API_VERSION = "smtp-gitops/v1"
-API_VERSION_V2 = "smtp-gitops/v2"
-API_VERSIONS = (API_VERSION, API_VERSION_V2)
-KIND = "SmtpSettings"
-# Patterns of names, here (without pydantic) for the messages that explain them.
-ENVIRONMENT_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"
-SET_NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
-ENV_VAR_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 
-Category = Literal["administration", "general", "notifications"]
-CATEGORIES: tuple[Category, ...] = ("administration", "general", "notifications")
+class _Listed(Protocol):
+    @property
+    def enabled(self) -> bool: ...
+
+
+class _Categorised(_Listed, Protocol):
+    @property
+    def category(self) -> Category: ...
+
+
+AnyListed = TypeVar("AnyListed", bound=_Listed)
+AnyCategorised = TypeVar("AnyCategorised", bound=_Categorised)
+_Set_co = TypeVar("_Set_co", covariant=True)
+
+
+class _Spec(Protocol[_Set_co]):
+    @property
+    def sets(self) -> Sequence[_Set_co]: ...
+
+
+class _Document(Protocol[_Set_co]):
+    """What the document answers are asked of: a ``spec`` with ``sets``. The model's documents
+    and the view's records both are one, so the answers are typed by the set type of each."""
+
+    @property
+    def spec(self) -> _Spec[_Set_co]: ...
 
 
 class SetBehaviour:
@@ -115,20 +134,13 @@ class SettingsFileBehaviour:
 
     __slots__ = ()
 
-    if TYPE_CHECKING:
-        spec: Spec
-
-    def sets(self) -> list[SmtpSet | SmtpSetV2]:
-        """``spec.sets``, typed so that code reading v1 and v2 alike needs no branch."""
-        return list(self.spec.sets)
-
-    def effective_set(self) -> SmtpSet | None:
+    def effective_set(self: _Document[AnyListed]) -> AnyListed | None:
         """The set the portal uses: the first enabled one."""
         return next((s for s in self.spec.sets if s.enabled), None)
 
-    def effective_sets(self) -> dict[Category, SmtpSet | None]:
+    def effective_sets(self: _Document[AnyListed]) -> dict[Category, AnyListed | None]:
         """v1 has no categories: the one effective set serves all of them."""
-        return dict.fromkeys(CATEGORIES, self.effective_set())
+        return dict.fromkeys(CATEGORIES, next((s for s in self.spec.sets if s.enabled), None))
 
 
 class SettingsFileV2Behaviour:
@@ -136,21 +148,16 @@ class SettingsFileV2Behaviour:
 
     __slots__ = ()
 
-    if TYPE_CHECKING:
-        spec: SpecV2
-
-    def sets(self) -> list[SmtpSet | SmtpSetV2]:
-        """``spec.sets``, typed so that code reading v1 and v2 alike needs no branch."""
-        return list(self.spec.sets)
-
-    def effective_set(self) -> SmtpSetV2 | None:
+    def effective_set(self: _Document[AnyCategorised]) -> AnyCategorised | None:
         """The General set: the first enabled set of category general."""
-        return self.effective_sets()["general"]
+        return SettingsFileV2Behaviour.effective_sets(self)["general"]
 
-    def effective_sets(self) -> dict[Category, SmtpSetV2 | None]:
+    def effective_sets(
+        self: _Document[AnyCategorised],
+    ) -> dict[Category, AnyCategorised | None]:
         """The set used for each category; administration and notifications fall back to
         general when they have no enabled set of their own."""
-        first: dict[Category, SmtpSetV2 | None] = dict.fromkeys(CATEGORIES)
+        first: dict[Category, AnyCategorised | None] = dict.fromkeys(CATEGORIES)
         for smtp_set in self.spec.sets:
             if smtp_set.enabled and first[smtp_set.category] is None:
                 first[smtp_set.category] = smtp_set

@@ -8,9 +8,28 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import ConfigDict, Field
 
 from smtp_gitops.settings.behaviour import (
+    SetBehaviour,
+    SettingsFileBehaviour,
+    SettingsFileV2Behaviour,
+    SetV2Behaviour,
+)
+from smtp_gitops.settings.credentials import (
+    ACCEPT_WHOLE_FLOAT,
+    DEFAULT_SCOPES,
+    GOOGLE_TOKEN_URL,
+    MICROSOFT_TOKEN_URL,
+    Auth,
+    OAuth2,
+    Provider,
+    Secret,
+    SecretFromEnv,
+    SecretFromFile,
+    StrictModel,
+)
+from smtp_gitops.settings.vocabulary import (
     API_VERSION,
     API_VERSION_V2,
     API_VERSIONS,
@@ -20,127 +39,36 @@ from smtp_gitops.settings.behaviour import (
     KIND,
     SET_NAME_PATTERN,
     Category,
-    SetBehaviour,
-    SettingsFileBehaviour,
-    SettingsFileV2Behaviour,
-    SetV2Behaviour,
 )
 
-# The constants live with the behaviour (no pydantic there); importing them from here still works.
+# The vocabulary and the credentials have modules of their own; importing them from here works.
 __all__ = [
+    "ACCEPT_WHOLE_FLOAT",
     "API_VERSION",
     "API_VERSIONS",
     "API_VERSION_V2",
     "CATEGORIES",
+    "DEFAULT_SCOPES",
     "ENVIRONMENT_PATTERN",
     "ENV_VAR_PATTERN",
+    "GOOGLE_TOKEN_URL",
     "KIND",
+    "MICROSOFT_TOKEN_URL",
     "SET_NAME_PATTERN",
+    "Auth",
     "Category",
+    "OAuth2",
+    "Provider",
+    "Secret",
+    "SecretFromEnv",
+    "SecretFromFile",
+    "StrictModel",
 ]
 
 
-def _whole_float_to_int(value: object) -> object:
-    # JSON Schema's "integer" admits 587.0; accepting it keeps the model and the schema in step.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-ACCEPT_WHOLE_FLOAT = BeforeValidator(_whole_float_to_int)
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class SecretFromEnv(_Strict):
-    """Read the secret from an environment variable when rendering or deploying."""
-
-    fromEnv: Annotated[str, Field(pattern=ENV_VAR_PATTERN, description="Variable name.")]
-
-
-class SecretFromFile(_Strict):
-    """Read the secret from a file (e.g. a mounted secret) when rendering or deploying."""
-
-    fromFile: Annotated[str, Field(min_length=1, description="Path of the file.")]
-
-
-def _secret_kind(value: object) -> str:
-    # Choosing the branch up front gives one precise error instead of one per branch.
-    if isinstance(value, dict):
-        return "file" if "fromFile" in value else "env"
-    return "literal"
-
-
-# A literal string is accepted here so that the `plaintext-secret` rule, not a type error,
-# reports it with a useful message.
-Secret = Annotated[
-    Annotated[str, Tag("literal")]
-    | Annotated[SecretFromEnv, Tag("env")]
-    | Annotated[SecretFromFile, Tag("file")],
-    Discriminator(_secret_kind),
-]
-
-
-class ReportEmail(_Strict):
+class ReportEmail(StrictModel):
     email: Annotated[str, Field(description="Address that receives portal reports.")]
     enabled: Annotated[bool, Field(description="Whether this address receives mail.")] = True
-
-
-Provider = Literal["microsoft", "google", "custom"]
-
-# Where each provider issues client-credentials tokens, and the scope SMTP needs there.
-MICROSOFT_TOKEN_URL = "https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"
-GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
-DEFAULT_SCOPES: dict[str, str] = {
-    "microsoft": "https://outlook.office365.com/.default",
-    "google": "https://mail.google.com/",
-}
-
-
-class OAuth2(_Strict):
-    """OAuth 2.0 client credentials: the portal fetches a token and logs in with XOAUTH2."""
-
-    provider: Annotated[Provider, Field(description="microsoft, google or custom.")]
-    tenantId: Annotated[
-        str | None, Field(min_length=1, description="Directory (tenant) id; microsoft only.")
-    ] = None
-    clientId: Annotated[str, Field(min_length=1, description="Application (client) id.")]
-    clientSecret: Annotated[
-        Secret,
-        Field(description="A secret reference ({fromEnv: NAME} or {fromFile: PATH})."),
-    ]
-    tokenUrl: Annotated[
-        str | None,
-        Field(min_length=1, description="Token endpoint; required for custom, derived otherwise."),
-    ] = None
-    scope: Annotated[
-        str | None, Field(min_length=1, description="Scope requested; defaults per provider.")
-    ] = None
-
-    def token_endpoint(self) -> str | None:
-        """``tokenUrl``, or the provider's own endpoint (None when it cannot be known)."""
-        if self.tokenUrl is not None:
-            return self.tokenUrl
-        if self.provider == "microsoft" and self.tenantId is not None:
-            return MICROSOFT_TOKEN_URL.format(tenant=self.tenantId)
-        if self.provider == "google":
-            return GOOGLE_TOKEN_URL
-        return None
-
-    def token_scope(self) -> str | None:
-        return self.scope if self.scope is not None else DEFAULT_SCOPES.get(self.provider)
-
-
-class Auth(_Strict):
-    """How the set logs in: exactly one of ``password`` or ``oauth2``."""
-
-    password: Annotated[
-        Secret | None,
-        Field(description="A secret reference ({fromEnv: NAME} or {fromFile: PATH})."),
-    ] = None
-    oauth2: OAuth2 | None = None
 
 
 # The fields v1 and v2 sets share, defined once so both schemas describe them alike.
@@ -162,7 +90,7 @@ RedirectToReportEmails = Annotated[
 ReportEmails = Annotated[list[ReportEmail], Field(description="Addresses that receive reports.")]
 
 
-class SmtpSet(SetBehaviour, _Strict):
+class SmtpSet(SetBehaviour, StrictModel):
     """One SMTP setting set; the first enabled set is the one the portal uses."""
 
     name: SetName
@@ -179,17 +107,17 @@ class SmtpSet(SetBehaviour, _Strict):
     ] = None
     defaultCredentials: DefaultCredentials = False
     redirectToReportEmails: RedirectToReportEmails = False
-    reportEmails: ReportEmails = []
+    reportEmails: ReportEmails = []  # noqa: RUF012 (pydantic copies a default per instance)
 
 
-class Metadata(_Strict):
+class Metadata(StrictModel):
     environment: Annotated[
         str, Field(pattern=ENVIRONMENT_PATTERN, description="Must equal the folder name.")
     ]
     production: Annotated[bool, Field(description="Turns on production-only rules.")] = False
 
 
-class RenderConfig(_Strict):
+class RenderConfig(StrictModel):
     template: Annotated[
         str,
         Field(min_length=1, description="Built-in template (portal-json, dotenv) or a path."),
@@ -199,7 +127,7 @@ class RenderConfig(_Strict):
     ] = None
 
 
-class ReloadConfig(_Strict):
+class ReloadConfig(StrictModel):
     targets: Annotated[
         list[Annotated[str, Field(pattern=r"^https?://[^\s]+$")]],
         Field(min_length=1, description="Reload webhook URL of each portal node."),
@@ -219,13 +147,13 @@ class ReloadConfig(_Strict):
     ] = 3
 
 
-class Spec(_Strict):
+class Spec(StrictModel):
     sets: Annotated[list[SmtpSet], Field(description="Ordered: the first enabled set wins.")]
     render: RenderConfig = RenderConfig()
     reload: ReloadConfig | None = None
 
 
-class SmtpSettingsFile(SettingsFileBehaviour, _Strict):
+class SmtpSettingsFile(SettingsFileBehaviour, StrictModel):
     """One environment's SMTP settings (``environments/<env>/smtp.yaml``)."""
 
     model_config = ConfigDict(title="SmtpSettings")
@@ -235,8 +163,12 @@ class SmtpSettingsFile(SettingsFileBehaviour, _Strict):
     metadata: Metadata
     spec: Spec
 
+    def sets(self) -> list[AnySet]:
+        """``spec.sets``, typed so that code reading v1 and v2 alike needs no branch."""
+        return list(self.spec.sets)
 
-class SmtpSetV2(SetV2Behaviour, _Strict):
+
+class SmtpSetV2(SetV2Behaviour, StrictModel):
     """One SMTP setting set (v2): the first enabled set of each category is the one used."""
 
     name: SetName
@@ -257,10 +189,10 @@ class SmtpSetV2(SetV2Behaviour, _Strict):
     ] = None
     defaultCredentials: DefaultCredentials = False
     redirectToReportEmails: RedirectToReportEmails = False
-    reportEmails: ReportEmails = []
+    reportEmails: ReportEmails = []  # noqa: RUF012 (pydantic copies a default per instance)
 
 
-class SpecV2(_Strict):
+class SpecV2(StrictModel):
     sets: Annotated[
         list[SmtpSetV2], Field(description="Ordered: the first enabled set of a category wins.")
     ]
@@ -268,7 +200,7 @@ class SpecV2(_Strict):
     reload: ReloadConfig | None = None
 
 
-class SmtpSettingsFileV2(SettingsFileV2Behaviour, _Strict):
+class SmtpSettingsFileV2(SettingsFileV2Behaviour, StrictModel):
     """One environment's SMTP settings, v2: email categories, OAuth 2.0, sender address."""
 
     model_config = ConfigDict(title="SmtpSettings")
@@ -277,6 +209,10 @@ class SmtpSettingsFileV2(SettingsFileV2Behaviour, _Strict):
     kind: Literal["SmtpSettings"]
     metadata: Metadata
     spec: SpecV2
+
+    def sets(self) -> list[AnySet]:
+        """``spec.sets``, typed so that code reading v1 and v2 alike needs no branch."""
+        return list(self.spec.sets)
 
 
 Settings = SmtpSettingsFile | SmtpSettingsFileV2

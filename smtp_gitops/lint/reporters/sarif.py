@@ -8,9 +8,9 @@ import re
 from pathlib import PurePath
 from urllib.parse import quote
 
-from smtp_gitops import __version__
 from smtp_gitops.lint.rules import all_rules
 from smtp_gitops.settings.diagnostics import Diagnostic, Report, Severity
+from smtp_gitops.version import __version__
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/smtp-gitops/smtp-gitops"

@@ -12,8 +12,9 @@ enabled sets of the same category, and names that category.
 from collections.abc import Iterator
 
 from smtp_gitops.lint.rules.base import SettingsContext, rule
-from smtp_gitops.settings.behaviour import CATEGORIES, SettingsFileV2Behaviour
+from smtp_gitops.settings.behaviour import SettingsFileV2Behaviour
 from smtp_gitops.settings.diagnostics import Diagnostic, Severity
+from smtp_gitops.settings.vocabulary import CATEGORIES
 
 RULE = rule(__doc__, "multiple-enabled", Severity.WARNING)
 
