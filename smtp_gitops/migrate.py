@@ -3,9 +3,10 @@
 The edits are made in the file's own text at the places the YAML parser located: ``apiVersion``
 becomes ``smtp-gitops/v2``, each set's ``password: X`` becomes ``auth:`` with ``password: X``
 nested under it (block style, its comment kept on its line), and the editor modeline points at
-the v2 schema. Everything else (comments, key order, quoting, blank lines, line endings) is left
-byte for byte, which a parse-and-re-emit round trip cannot promise. The result is parsed again
-and must hold exactly the v1 data moved into v2's shape, or the file is left alone.
+the v2 schema of the file's role (the overlay one for a base and the files merged over it).
+Everything else (comments, key order, quoting, blank lines, line endings) is left byte for
+byte, which a parse-and-re-emit round trip cannot promise. The result is parsed again and must
+hold exactly the v1 data moved into v2's shape, or the file is left alone.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from dataclasses import dataclass
 
 from smtp_gitops.lint.loader import load_text
 from smtp_gitops.settings.discovery import discover, escapes_repository
-from smtp_gitops.settings.layout import base_file_for
+from smtp_gitops.settings.layout import base_file_for, is_overlay
 from smtp_gitops.settings.model import API_VERSION, API_VERSION_V2
+from smtp_gitops.settings.schema import schema_file_name
 from smtp_gitops.settings.yamlnodes import MapNode, Node, ScalarNode, SeqNode, to_plain
 
 BOM = "\ufeff"
 _MODELINE = re.compile(
-    r"^(#\s*yaml-language-server:\s*\$schema=\S*)smtp-settings\.v1\.schema\.json"
+    r"^(#\s*yaml-language-server:\s*\$schema=\S*)smtp-settings\.v1(?:\.overlay)?\.schema\.json"
 )
 
 
@@ -159,10 +161,11 @@ def migrate_text(path: str, data: bytes) -> bytes:
     lines[at] = lines[at][: value_node.mark.column - 1] + lines[at][
         value_node.mark.column - 1 :
     ].replace(API_VERSION, API_VERSION_V2, 1)
+    schema = schema_file_name("v2", overlay=is_overlay(path))
     for index, comment in enumerate(lines):
         if not comment.startswith("#"):
             break  # the modeline sits in the leading comment block
-        lines[index] = _MODELINE.sub(r"\1smtp-settings.v2.schema.json", comment)
+        lines[index] = _MODELINE.sub(lambda found: found.group(1) + schema, comment)
     migrated = (bom + "\n".join(lines)).encode("utf-8")
     check = load_text(path, migrated)
     if check.root is None or to_plain(check.root) != _expected_v2(to_plain(root)):

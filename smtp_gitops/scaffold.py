@@ -7,29 +7,49 @@ import re
 from dataclasses import dataclass
 
 from smtp_gitops.settings.discovery import repository_of
-from smtp_gitops.settings.layout import BASE, base_file, new_settings_path
+from smtp_gitops.settings.layout import BASE, base_file, is_overlay, new_settings_path
 from smtp_gitops.settings.model import (
     API_VERSION,
     API_VERSION_V2,
     ENVIRONMENT_PATTERN,
     SET_NAME_PATTERN,
 )
-from smtp_gitops.settings.schema import schema_file_name, schema_url
+from smtp_gitops.settings.schema import schema_file_name, schema_file_names, schema_text_for
 
 AUTH_METHODS = ("password", "oauth2")
 
 
-def modeline(api_version: str, settings_file: str) -> str:
-    """The editor's schema line: the repository's own ``schema/`` copy when it has one (so
-    the editor checks against the version in use), else the published schema."""
+def schema_folder(settings_file: str) -> str:
+    """The repository's ``schema/`` folder, where the modelines of its settings files point."""
+    return os.path.join(repository_of(settings_file), "schema")
+
+
+def modeline(api_version: str, settings_file: str, *, overlay: bool) -> str:
+    """The editor's schema line: a relative path from the settings file to the repository's
+    own schema of its version and role (``overlay`` for a base, and for a file merged over
+    one), so the editor checks against the schema of the version in use, without a network."""
     version = api_version.rsplit("/", 1)[-1]
-    local = os.path.join(repository_of(settings_file), "schema", schema_file_name(version))
-    if os.path.isfile(local):
-        folder = os.path.dirname(os.path.abspath(settings_file))
-        where = os.path.relpath(local, folder).replace(os.sep, "/")
-    else:
-        where = schema_url(version)
+    local = os.path.join(schema_folder(settings_file), schema_file_name(version, overlay=overlay))
+    folder = os.path.dirname(os.path.abspath(settings_file))
+    where = os.path.relpath(local, folder).replace(os.sep, "/")
     return f"# yaml-language-server: $schema={where}"
+
+
+def write_schema_files(folder: str) -> list[str]:
+    """Write every schema file (full and overlay, each version) into ``folder``."""
+    from smtp_gitops.render.files import write_atomic
+
+    written = []
+    for name in schema_file_names():
+        path = os.path.join(folder, name)
+        write_atomic(path, schema_text_for(name).encode("utf-8"), 0o644, durable=False)
+        written.append(path)
+    return written
+
+
+def missing_schema_files(settings_file: str) -> bool:
+    folder = schema_folder(settings_file)
+    return not all(os.path.isfile(os.path.join(folder, n)) for n in schema_file_names())
 
 
 class ScaffoldError(Exception):
@@ -130,11 +150,13 @@ def scaffold_text(
     auth: str = "password",
     api_version: str = API_VERSION_V2,
     settings_file: str,
+    overlay: bool,
 ) -> str:
     """The new file's YAML (to be written at ``settings_file``). Over a base, it only enables
-    the base's first set (in the base's apiVersion, which an overlay must share)."""
+    the base's first set (in the base's apiVersion, which an overlay must share); ``overlay``:
+    the file is merged over a base, and its modeline names the overlay schema."""
     header = (
-        f"{modeline(api_version, settings_file)}\n"
+        f"{modeline(api_version, settings_file, overlay=overlay)}\n"
         f"apiVersion: {api_version}\n"
         "kind: SmtpSettings\n"
         "metadata:\n"
@@ -195,7 +217,11 @@ def scaffold(
         auth=auth,
         api_version=api_version,
         settings_file=path,
+        overlay=is_overlay(path),
     )
+    if missing_schema_files(path):
+        # The modeline is a local path: the schemas it names must be there, of this version.
+        write_schema_files(schema_folder(path))
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -26,11 +26,18 @@ def test_new_environment_validates_clean(
     assert "$QA_EU_SMTP_PASSWORD" in out
     assert f"smtp-gitops check-connection qa-eu --root {root}" in out
     text = path.read_text()
-    # No schema/ in this repository: the editor is pointed at the published schema.
+    # No schema/ in this repository: init writes it, and the modeline is a local path to the
+    # full schema (the file has no base).
     assert text.startswith(
-        "# yaml-language-server: $schema=https://smtp-gitops.dev/schema/smtp-settings.v2.schema.json\n"
+        "# yaml-language-server: $schema=../../schema/smtp-settings.v2.schema.json\n"
         "apiVersion: smtp-gitops/v2\n"
     )
+    assert sorted(p.name for p in (tmp_path / "schema").iterdir()) == sorted(
+        p.name for p in (REPO / "schema").iterdir()
+    )
+    assert (tmp_path / "schema" / "smtp-settings.v2.schema.json").read_bytes() == (
+        REPO / "schema" / "smtp-settings.v2.schema.json"
+    ).read_bytes()
     assert "      auth:\n        password: {fromEnv: QA_EU_SMTP_PASSWORD}\n" in text
     assert f"production: {'true' if production else 'false'}" in text
     assert main(["validate", str(path)]) == 0
@@ -45,6 +52,11 @@ def test_over_an_existing_base_the_file_is_a_lean_overlay(
     assert main(["init", "uat", "--root", str(root), "--production"]) == 0
     text = (root / "uat" / "smtp.yaml").read_text()
     assert "networkHost" not in text and "password" not in text
+    # Merged over a base, the file is partial: its editor checks it against the overlay schema.
+    assert text.startswith(
+        "# yaml-language-server: $schema=../../schema/smtp-settings.v2.overlay.schema.json\n"
+    )
+    assert (root / "uat" / "../../schema/smtp-settings.v2.overlay.schema.json").resolve().is_file()
     capsys.readouterr()
     assert main(["validate", str(root)]) == 0
     assert capsys.readouterr().out == "2 files checked: 0 errors, 0 warnings\n"
@@ -109,7 +121,7 @@ def test_over_a_v1_base_the_overlay_stays_v1(
     assert "`smtp-gitops migrate` moves them all to v2" in capsys.readouterr().out
     text = (root / "qa" / "smtp.yaml").read_text()
     assert text.startswith(
-        "# yaml-language-server: $schema=https://smtp-gitops.dev/schema/smtp-settings.v1.schema.json\n"
+        "# yaml-language-server: $schema=../../schema/smtp-settings.v1.overlay.schema.json\n"
         "apiVersion: smtp-gitops/v1\n"
     )
     assert main(["validate", str(root)]) == 0

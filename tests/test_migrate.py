@@ -65,8 +65,9 @@ def test_the_bundled_v1_example_migrates_and_renders_the_same_settings(
     for path in (v1_repo / "environments").glob("*/smtp.yaml"):
         text = path.read_text()
         assert "apiVersion: smtp-gitops/v2" in text
+        # The base and the files merged over it: the overlay schema.
         assert text.startswith(
-            "# yaml-language-server: $schema=../../schema/smtp-settings.v2.schema.json\n"
+            "# yaml-language-server: $schema=../../schema/smtp-settings.v2.overlay.schema.json\n"
         )
     code, out = run(capsys, "validate")
     assert code == 0, out

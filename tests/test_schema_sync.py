@@ -12,30 +12,52 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 
 from smtp_gitops.settings.model import SmtpSettingsFile, SmtpSettingsFileV2
-from smtp_gitops.settings.schema import SCHEMA_VERSIONS, json_schema, json_schema_text
+from smtp_gitops.settings.schema import (
+    SCHEMA_VERSIONS,
+    json_schema,
+    json_schema_text,
+    schema_file_name,
+    schema_file_names,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMA_FILE = REPO / "schema" / "smtp-settings.v1.schema.json"
 
 
 @pytest.mark.parametrize("version", SCHEMA_VERSIONS)
-def test_committed_schema_is_generated_from_the_model(version: str) -> None:
-    committed = REPO / "schema" / f"smtp-settings.{version}.schema.json"
-    assert committed.read_text(encoding="utf-8") == json_schema_text(version), (
-        f"schema/ is stale: run `smtp-gitops schema --version {version} > {committed.name}`"
+@pytest.mark.parametrize("overlay", [False, True], ids=["full", "overlay"])
+def test_committed_schema_is_generated_from_the_model(version: str, overlay: bool) -> None:
+    committed = REPO / "schema" / schema_file_name(version, overlay=overlay)
+    assert committed.read_text(encoding="utf-8") == json_schema_text(version, overlay=overlay), (
+        "schema/ is stale: run `smtp-gitops schema --write schema`"
     )
 
 
+def test_schema_folder_holds_exactly_the_published_files() -> None:
+    assert sorted(p.name for p in (REPO / "schema").iterdir()) == sorted(schema_file_names())
+
+
 @pytest.mark.parametrize("version", SCHEMA_VERSIONS)
-def test_schema_is_valid_draft_2020_12(version: str) -> None:
-    jsonschema.Draft202012Validator.check_schema(json_schema(version))
+@pytest.mark.parametrize("overlay", [False, True], ids=["full", "overlay"])
+def test_schema_is_valid_draft_2020_12(version: str, overlay: bool) -> None:
+    jsonschema.Draft202012Validator.check_schema(json_schema(version, overlay=overlay))
 
 
-def test_examples_point_their_editors_at_the_schema_of_their_version() -> None:
+def test_the_overlay_schema_requires_nothing_and_refuses_what_the_full_one_refuses() -> None:
+    overlay = jsonschema.Draft202012Validator(json_schema("v2", overlay=True))
+    assert overlay.is_valid({"spec": {"sets": [{"name": "primary", "enabled": True}]}})
+    assert not overlay.is_valid({"spec": {"sets": [{"name": "primary", "port": "587"}]}})
+    assert not overlay.is_valid({"spec": {"sets": [{"name": "primary", "prot": 587}]}})
+    assert '"required": [' not in json.dumps(json_schema("v2", overlay=True))
+    assert '"required": [' in json.dumps(json_schema("v2"))
+
+
+def test_examples_point_their_editors_at_the_schema_of_their_version_and_role() -> None:
     for path in sorted((REPO / "environments").glob("*/smtp.yaml")):
         text = path.read_text(encoding="utf-8")
         version = "v2" if "apiVersion: smtp-gitops/v2" in text else "v1"
-        schema = f"../../schema/smtp-settings.{version}.schema.json"
+        # Every bundled file is the base or merged over it: the overlay schema.
+        schema = f"../../schema/{schema_file_name(version, overlay=True)}"
         assert text.splitlines()[0] == f"# yaml-language-server: $schema={schema}"
         assert (path.parent / schema).resolve().is_file()
 
@@ -158,9 +180,23 @@ def test_schema_command_prints_the_committed_schema(capsys: pytest.CaptureFixtur
 
     assert main(["schema"]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads(SCHEMA_FILE.read_text())
-    assert main(["schema", "--version", "v2"]) == 0
     v2 = REPO / "schema" / "smtp-settings.v2.schema.json"
-    assert json.loads(capsys.readouterr().out) == json.loads(v2.read_text())
+    for spelling in ("--api-version", "--version"):  # the first spelling keeps working
+        assert main(["schema", spelling, "v2"]) == 0
+        assert json.loads(capsys.readouterr().out) == json.loads(v2.read_text())
+    assert main(["schema", "--api-version", "v2", "--overlay"]) == 0
+    overlay = REPO / "schema" / "smtp-settings.v2.overlay.schema.json"
+    assert json.loads(capsys.readouterr().out) == json.loads(overlay.read_text())
+
+
+def test_schema_write_writes_every_schema_file(tmp_path: Path) -> None:
+    from smtp_gitops.commands.cli import main
+
+    assert main(["schema", "--write", str(tmp_path / "schemas")]) == 0
+    written = sorted((tmp_path / "schemas").iterdir())
+    assert [p.name for p in written] == sorted(schema_file_names())
+    for path in written:
+        assert path.read_bytes() == (REPO / "schema" / path.name).read_bytes()
 
 
 def _document_v2() -> dict[str, Any]:

@@ -14,44 +14,22 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from smtp_gitops.lint.fast_schema import module_name
-from smtp_gitops.settings.schema import SCHEMA_VERSIONS, json_schema
+from smtp_gitops.settings.schema import SCHEMA_VERSIONS, json_schema, without_keywords
 
 COMPILED = Path(__file__).resolve().parent / "_compiled"
 # Keywords that only document a schema: dropping them keeps the generated code small.
 _ANNOTATIONS = ("title", "description")
-# Keywords whose value is a map of names to schemas, or a list of schemas.
-_SCHEMA_MAPS = ("properties", "$defs", "definitions")
-_SCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
 _DEFINITION_ARGUMENT = re.compile(r", definition=.*?(, rule='\w+'\)$)", re.MULTILINE)
-
-
-def _validation_only(schema: Any, *, partial: bool) -> Any:
-    """``schema`` without annotations, and without ``required`` for a partial document."""
-    if isinstance(schema, list):
-        return [_validation_only(item, partial=partial) for item in schema]
-    if not isinstance(schema, dict):
-        return schema
-    result: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _ANNOTATIONS or (partial and key == "required"):
-            continue
-        if key in _SCHEMA_MAPS:
-            result[key] = {name: _validation_only(s, partial=partial) for name, s in value.items()}
-        elif key in _SCHEMA_LISTS or key in ("items", "additionalProperties"):
-            result[key] = _validation_only(value, partial=partial)
-        else:
-            result[key] = value  # a value (const, enum, default, pattern...), not a schema
-    return result
 
 
 def compiled_source(version: str, *, partial: bool = False) -> str:
     """The Python source of the validator of ``version`` (``partial``: for a base file)."""
     import fastjsonschema
 
-    schema = _validation_only(json_schema(version), partial=partial)
+    # A base is checked against the overlay schema: required keys relaxed.
+    schema = without_keywords(json_schema(version, overlay=partial), _ANNOTATIONS)
     code = fastjsonschema.compile_to_code(
         schema,
         # An environment's document gets the model's defaults filled in, so the rules read

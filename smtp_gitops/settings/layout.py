@@ -59,6 +59,13 @@ def base_file_for(path: str, exists: Exists = os.path.isfile) -> str | None:
     return base_file(root, exists)
 
 
+def is_overlay(path: str, exists: Exists = os.path.isfile) -> bool:
+    """True for a file that is merged with a base: the base itself, or an environment beside
+    one. Such a file may leave out keys (the merged document must be complete), so its editor
+    modeline names the overlay schema."""
+    return is_base(path) or base_file_for(path, exists) is not None
+
+
 def environment_file(root: str, environment: str, exists: Exists = os.path.isfile) -> str | None:
     """The settings file of the environment called ``environment`` (never the base)."""
     if environment == BASE:

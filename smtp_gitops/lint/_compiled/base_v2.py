@@ -14,7 +14,7 @@ REGEX_PATTERNS = {
 
 NoneType = type(None)
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -37,16 +37,16 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json(data, c
         if "metadata" in data_keys:
             data_keys.remove("metadata")
             data__metadata = data["metadata"]
-            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_metadata(data__metadata, custom_formats, (name_prefix or "data") + ".metadata")
+            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_metadata(data__metadata, custom_formats, (name_prefix or "data") + ".metadata")
         if "spec" in data_keys:
             data_keys.remove("spec")
             data__spec = data["spec"]
-            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_specv2(data__spec, custom_formats, (name_prefix or "data") + ".spec")
+            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_specv2(data__spec, custom_formats, (name_prefix or "data") + ".spec")
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_specv2(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_specv2(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -61,18 +61,18 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             if data__sets_is_list:
                 data__sets_len = len(data__sets)
                 for data__sets_x, data__sets_item in enumerate(data__sets):
-                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_smtpsetv2(data__sets_item, custom_formats, (name_prefix or "data") + ".sets[{data__sets_x}]".format(**locals()))
+                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_smtpsetv2(data__sets_item, custom_formats, (name_prefix or "data") + ".sets[{data__sets_x}]".format(**locals()))
         if "render" in data_keys:
             data_keys.remove("render")
             data__render = data["render"]
-            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_renderconfig(data__render, custom_formats, (name_prefix or "data") + ".render")
+            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_renderconfig(data__render, custom_formats, (name_prefix or "data") + ".render")
         if "reload" in data_keys:
             data_keys.remove("reload")
             data__reload = data["reload"]
             data__reload_any_of_count1 = 0
             if not data__reload_any_of_count1:
                 try:
-                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_reloadconfig(data__reload, custom_formats, (name_prefix or "data") + ".reload")
+                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_reloadconfig(data__reload, custom_formats, (name_prefix or "data") + ".reload")
                     data__reload_any_of_count1 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if not data__reload_any_of_count1:
@@ -87,7 +87,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_reloadconfig(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_reloadconfig(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -141,7 +141,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_renderconfig(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_renderconfig(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -182,7 +182,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_smtpsetv2(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_smtpsetv2(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -274,7 +274,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             data__auth_any_of_count5 = 0
             if not data__auth_any_of_count5:
                 try:
-                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_auth(data__auth, custom_formats, (name_prefix or "data") + ".auth")
+                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_auth(data__auth, custom_formats, (name_prefix or "data") + ".auth")
                     data__auth_any_of_count5 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if not data__auth_any_of_count5:
@@ -304,12 +304,12 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             if data__reportEmails_is_list:
                 data__reportEmails_len = len(data__reportEmails)
                 for data__reportEmails_x, data__reportEmails_item in enumerate(data__reportEmails):
-                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_reportemail(data__reportEmails_item, custom_formats, (name_prefix or "data") + ".reportEmails[{data__reportEmails_x}]".format(**locals()))
+                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_reportemail(data__reportEmails_item, custom_formats, (name_prefix or "data") + ".reportEmails[{data__reportEmails_x}]".format(**locals()))
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_reportemail(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_reportemail(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -329,7 +329,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_auth(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_auth(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -350,12 +350,12 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__password_one_of_count7 < 2:
                         try:
-                            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_secretfromenv(data__password, custom_formats, (name_prefix or "data") + ".password")
+                            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_secretfromenv(data__password, custom_formats, (name_prefix or "data") + ".password")
                             data__password_one_of_count7 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__password_one_of_count7 < 2:
                         try:
-                            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_secretfromfile(data__password, custom_formats, (name_prefix or "data") + ".password")
+                            validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_secretfromfile(data__password, custom_formats, (name_prefix or "data") + ".password")
                             data__password_one_of_count7 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__password_one_of_count7 != 1:
@@ -376,7 +376,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             data__oauth2_any_of_count8 = 0
             if not data__oauth2_any_of_count8:
                 try:
-                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_oauth2(data__oauth2, custom_formats, (name_prefix or "data") + ".oauth2")
+                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_oauth2(data__oauth2, custom_formats, (name_prefix or "data") + ".oauth2")
                     data__oauth2_any_of_count8 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if not data__oauth2_any_of_count8:
@@ -391,7 +391,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_oauth2(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_oauth2(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -447,12 +447,12 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__clientSecret_one_of_count10 < 2:
                 try:
-                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_secretfromenv(data__clientSecret, custom_formats, (name_prefix or "data") + ".clientSecret")
+                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_secretfromenv(data__clientSecret, custom_formats, (name_prefix or "data") + ".clientSecret")
                     data__clientSecret_one_of_count10 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__clientSecret_one_of_count10 < 2:
                 try:
-                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_secretfromfile(data__clientSecret, custom_formats, (name_prefix or "data") + ".clientSecret")
+                    validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_secretfromfile(data__clientSecret, custom_formats, (name_prefix or "data") + ".clientSecret")
                     data__clientSecret_one_of_count10 += 1
                 except (JsonSchemaValueException, JsonSchemaValuesException): pass
             if data__clientSecret_one_of_count10 != 1:
@@ -505,7 +505,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_secretfromfile(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_secretfromfile(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -524,7 +524,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_secretfromenv(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_secretfromenv(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -542,7 +542,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_metadata(data, custom_formats={}, name_prefix=None):
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json___defs_metadata(data, custom_formats={}, name_prefix=None):
     if not isinstance(data, (dict)):
         raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
     data_is_dict = isinstance(data, dict)
@@ -565,4 +565,4 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json___defs_
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data
 
-validate = validate_https___smtp_gitops_dev_schema_smtp_settings_v2_schema_json
+validate = validate_https___smtp_gitops_dev_schema_smtp_settings_v2_overlay_schema_json
