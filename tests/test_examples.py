@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from importlib import resources
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from smtp_gitops.commands.cli import cli
+from tests.workflow_runner import Contexts, workflow_steps
 
 REPO = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((REPO / "examples" / "github-actions").glob("*.yml"))
@@ -34,8 +36,8 @@ def smtp_gitops_commands(workflow: Any) -> list[list[str]]:
     return commands
 
 
-def test_there_are_two_example_workflows() -> None:
-    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "pull-request.yml"]
+def test_there_are_three_example_workflows() -> None:
+    assert [p.name for p in WORKFLOWS] == ["deploy.yml", "drift.yml", "pull-request.yml"]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
@@ -109,14 +111,13 @@ def test_deploy_provides_every_secret_the_bundled_environments_read() -> None:
         if "reload" in spec:
             needed.add(spec["reload"]["secretFromEnv"])
     assert "SMTP_PRIMARY_CLIENT_SECRET" in needed
-    [job] = load(REPO / "examples" / "github-actions" / "deploy.yml")["jobs"].values()
-    [deploy_step] = [
-        step
-        for step in job["steps"]
-        if smtp_gitops_commands({"jobs": {"j": {"steps": [step]}}})
-        and "--dry-run" not in step["run"]
-        and "deploy" in step["run"]
-    ]
-    provided = deploy_step["env"]
-    assert needed <= set(provided), needed - set(provided)
-    assert all(value == f"${{{{ secrets.{name} }}}}" for name, value in provided.items())
+    # Each step that renders (deploy, status) gets every one, from the workflow's, the job's
+    # or its own `env`, as a secret.
+    renders = 0
+    for workflow in ("deploy.yml", "drift.yml"):
+        for step in workflow_steps(REPO / "examples" / "github-actions" / workflow, Contexts()):
+            if re.search(r"smtp-gitops (deploy|status) ", step.run) and "--dry-run" not in step.run:
+                renders += 1
+                assert needed <= set(step.env), (workflow, step.name, needed - set(step.env))
+                assert all(step.env[name] == f"dummy-{name}" for name in needed)
+    assert renders == 3 * 2 + 3  # deploy and status per environment; status in drift
