@@ -12,7 +12,6 @@ allow_output_option = click.option(
     "allow_output",
     multiple=True,
     type=click.Path(file_okay=False),
-    envvar="SMTP_GITOPS_ALLOW_OUTPUT",
     metavar="DIR",
     help="Only write render.output inside DIR (repeatable; env SMTP_GITOPS_ALLOW_OUTPUT, "
     "folders separated by ':').",
@@ -21,7 +20,6 @@ allow_target_option = click.option(
     "--allow-target",
     "allow_target",
     multiple=True,
-    envvar="SMTP_GITOPS_ALLOW_TARGET",
     metavar="HOST",
     help="Only call reload targets on HOST or *.DOMAIN (repeatable; env "
     "SMTP_GITOPS_ALLOW_TARGET, hosts separated by spaces).",
@@ -32,6 +30,11 @@ allow_target_option = click.option(
 @click.argument("environment", metavar="ENV")
 @click.option("--dry-run", is_flag=True, help="Validate and render; write and send nothing.")
 @click.option("--force", is_flag=True, help="Write and reload even if every node has it.")
+@click.option(
+    "--allow-older",
+    is_flag=True,
+    help="Deploy a revision older than the deployed one (a deliberate rollback).",
+)
 @click.option(
     "--lock-timeout",
     type=click.FloatRange(min=0),
@@ -49,6 +52,7 @@ def deploy(
     environment: str,
     dry_run: bool,
     force: bool,
+    allow_older: bool,
     lock_timeout: float,
     allow_output: tuple[str, ...],
     allow_target: tuple[str, ...],
@@ -64,17 +68,22 @@ def deploy(
     from smtp_gitops.deploy.deploy import DeployOptions, DeployUsageError
     from smtp_gitops.deploy.deploy import deploy as run_deploy
     from smtp_gitops.deploy.deploy_state import LockTimeout
-    from smtp_gitops.deploy.policy import DeployPolicy
+    from smtp_gitops.deploy.policy import DeployPolicy, PolicyError
     from smtp_gitops.deploy.webhook import SecretFormatError
     from smtp_gitops.render.render import RenderError
     from smtp_gitops.render.secrets import SecretError
 
+    try:
+        policy = DeployPolicy.from_sources(allow_output, allow_target)
+    except PolicyError as error:
+        fail(ctx, str(error), EXIT_USAGE)
     loaded = load_or_exit(ctx, environment, root, quiet=quiet)
     options = DeployOptions(
         dry_run=dry_run,
         force=force,
+        allow_older=allow_older,
         lock_timeout=lock_timeout,
-        policy=DeployPolicy(tuple(allow_output), tuple(allow_target)),
+        policy=policy,
     )
     try:
         result = run_deploy(loaded.settings, options, click.echo, repository=loaded.repository)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from smtp_gitops.commands.common import print_diagnostics, root_option
+from smtp_gitops.commands.common import fail, print_diagnostics, root_option
 from smtp_gitops.commands.deploy import allow_target_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from smtp_gitops.settings import layout
@@ -42,15 +42,18 @@ def status(
     usage (or an environment that cannot be checked).
     """
     from smtp_gitops.deploy.deploy import DeployUsageError
-    from smtp_gitops.deploy.policy import DeployPolicy
+    from smtp_gitops.deploy.policy import DeployPolicy, PolicyError
     from smtp_gitops.deploy.status import environment_status
     from smtp_gitops.deploy.webhook import SecretFormatError
     from smtp_gitops.environment import InvalidSettings, SettingsRefused, load_environment
     from smtp_gitops.render.render import RenderError
     from smtp_gitops.render.secrets import SecretError
 
+    try:
+        policy = DeployPolicy.from_sources((), allow_target, with_outputs=False)
+    except PolicyError as error:
+        fail(ctx, str(error), EXIT_USAGE)
     names = list(environments) or list(layout.environments(root))
-    policy = DeployPolicy((), tuple(allow_target))
     results: list[EnvironmentStatus] = []
     unusable = False
     for name in names:

@@ -74,6 +74,8 @@ class _Answer:
     reason: str
     retry_after: str | None
     body: bytes
+    content_type: str = ""
+    truncated: bool = False  # the node sent more than MAX_ANSWER_BYTES
 
 
 def one_line(text: str) -> str:
@@ -104,13 +106,15 @@ async def _exchange(
             received = bytearray()
             async for chunk in response.aiter_bytes():
                 received += chunk
-                if len(received) >= MAX_ANSWER_BYTES:
+                if len(received) > MAX_ANSWER_BYTES:
                     break  # the rest is not read: an endless answer costs nothing more
             return _Answer(
                 response.status_code,
                 response.reason_phrase,
                 response.headers.get("retry-after"),
                 bytes(received[:MAX_ANSWER_BYTES]),
+                response.headers.get("content-type", ""),
+                len(received) > MAX_ANSWER_BYTES,
             )
 
 
@@ -139,13 +143,51 @@ def _transport_reason(error: Exception, timeout: float) -> tuple[str, bool]:
     return one_line(f"{type(error).__name__}: {error}"), False
 
 
-def answered_digest(body: bytes) -> str | None:
-    try:
-        answer = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+class Unreadable(ValueError):
+    """A 2xx answer that says something about the config but cannot be read as what it says:
+    it is neither a confirmation nor a bare acknowledgement."""
+
+
+def confirmation(answer: _Answer) -> str | None:
+    """The ``configDigest`` a 2xx answer confirms, or None for a bare acknowledgement (no body,
+    or a body that is not JSON). Raises ``Unreadable`` for an answer that cannot be judged: over
+    the read cap, JSON by its type but not parseable, or a ``configDigest`` that is no string."""
+    if answer.truncated:
+        raise Unreadable(f"the answer is over {MAX_ANSWER_BYTES // 1024} KiB and was not read")
+    if not answer.body.strip():
         return None
-    digest = answer.get("configDigest") if isinstance(answer, dict) else None
-    return digest if isinstance(digest, str) else None
+    declared_json = _is_json_type(answer.content_type)
+    try:
+        document = json.loads(answer.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        if declared_json:
+            raise Unreadable("the answer claims to be JSON but does not parse") from None
+        return None
+    if not isinstance(document, dict):
+        if declared_json:
+            raise Unreadable("the JSON answer is not an object")
+        return None
+    if "configDigest" not in document:
+        return None
+    digest = document["configDigest"]
+    if not isinstance(digest, str):
+        raise Unreadable("the answer's configDigest is not a string")
+    return digest
+
+
+def _said(answer: _Answer) -> str:
+    """What a failing node said about why (``{"error": ...}``), made one short line."""
+    try:
+        document = json.loads(answer.body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return ""
+    error = document.get("error") if isinstance(document, dict) else None
+    return f": {error[:120]}" if isinstance(error, str) and error else ""
+
+
+def _is_json_type(content_type: str) -> bool:
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
 
 
 async def _deliver(
@@ -169,7 +211,11 @@ async def _deliver(
             status = answer.status
             maybe_acted = maybe_acted or answer.status >= 500 or 200 <= answer.status < 300
             if 200 <= answer.status < 300:
-                digest = answered_digest(answer.body)
+                try:
+                    digest = confirmation(answer)
+                except Unreadable as error:
+                    reason = f"HTTP {answer.status}, but {error}: not a confirmation"
+                    break
                 if digest is None:
                     return NodeResult(url, True, attempts, status)
                 if signed.expected_digest is not None and digest != signed.expected_digest:
@@ -179,7 +225,7 @@ async def _deliver(
                     )
                     break
                 return NodeResult(url, True, attempts, status, confirmed=True)
-            reason = one_line(f"HTTP {answer.status} {answer.reason}")
+            reason = one_line(f"HTTP {answer.status} {answer.reason}{_said(answer)}")
             if not (answer.status >= 500 or answer.status == 429):
                 if 300 <= answer.status < 400:
                     reason += " (redirects are not followed)"

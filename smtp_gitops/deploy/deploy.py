@@ -9,13 +9,21 @@ turned into a rollback, and a rollback that reloads every node that took the new
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import subprocess
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from smtp_gitops.deploy.delivery import NodeResult, RetryPolicy, Signed, deliver_all, one_line
+from smtp_gitops.deploy.delivery import (
+    NodeResult,
+    RetryPolicy,
+    Signed,
+    deliver_all,
+    one_line,
+    query_all,
+)
 from smtp_gitops.deploy.deploy_state import (
     FAILED,
     NODE_ACCEPTED,
@@ -37,6 +45,7 @@ from smtp_gitops.deploy.deploy_state import (
 )
 from smtp_gitops.deploy.interrupts import Interrupts
 from smtp_gitops.deploy.policy import DeployPolicy
+from smtp_gitops.deploy.safe_files import open_folder, open_regular, real_path_of
 from smtp_gitops.deploy.webhook import (
     config_digest,
     deploy_webhook_id,
@@ -53,6 +62,7 @@ from smtp_gitops.render.secrets import REDACTED, scrub, set_passwords
 from smtp_gitops.settings.model import ReloadConfig, Settings
 
 DEFAULT_LOCK_TIMEOUT = 120.0
+MAX_OUTPUT_BYTES = 16 * 1024 * 1024  # a rendered config is a few KiB
 
 
 class DeployUsageError(Exception):
@@ -63,6 +73,7 @@ class DeployUsageError(Exception):
 class DeployOptions:
     dry_run: bool = False
     force: bool = False
+    allow_older: bool = False  # deploy a revision git knows to be older than the deployed one
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     policy: DeployPolicy = field(default_factory=DeployPolicy)
     backoff_base: float = 0.5
@@ -78,16 +89,46 @@ class DeployResult:
     skipped: bool = False
 
 
-def git_revision() -> str | None:
-    """HEAD's commit when run inside a git work tree; deploying never depends on git."""
+def _git(*args: str, cwd: str | None = None) -> subprocess.CompletedProcess[str] | None:
     try:
-        done = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5, check=False
+        return subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=10, check=False, cwd=cwd
         )
     except (OSError, subprocess.SubprocessError):
         return None
-    revision = done.stdout.strip()
-    return revision if done.returncode == 0 and revision else None
+
+
+def git_revision(cwd: str | None = None) -> str | None:
+    """HEAD's commit when run inside a git work tree; deploying never depends on git."""
+    done = _git("rev-parse", "HEAD", cwd=cwd)
+    revision = done.stdout.strip() if done is not None else ""
+    return revision if done is not None and done.returncode == 0 and revision else None
+
+
+def is_older(revision: str, than: str, cwd: str | None = None) -> bool:
+    """True when git knows ``revision`` to be an ancestor of ``than`` (and not the same
+    commit): deploying it would take the nodes back. Unknown commits are not older."""
+    if revision == than:
+        return False
+    done = _git("merge-base", "--is-ancestor", revision, than, cwd=cwd)
+    return done is not None and done.returncode == 0
+
+
+def _quiet_on_closed_output(echo: Callable[[str], None]) -> Callable[[str], None]:
+    """``echo`` that survives its reader going away: a closed stdout must never stop a deploy
+    half-way (the rollback, the state and the history still have to happen)."""
+    closed = False
+
+    def say(line: str) -> None:
+        nonlocal closed
+        if closed:
+            return
+        try:
+            echo(line)
+        except (OSError, ValueError):
+            closed = True
+
+    return say
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,20 +140,28 @@ class _Previous:
     owner: tuple[int, int] | None = None
 
     @classmethod
-    def read(cls, path: str) -> _Previous:
+    def read(cls, path: str, dir_fd: int | None = None) -> _Previous:
+        """Refused (``OSError``) unless a regular file of bounded size: a FIFO, a device or a
+        link at the output must neither hang deploy nor be replaced by the config."""
         try:
-            with open(path, "rb") as handle:
-                info = os.fstat(handle.fileno())
-                return cls(handle.read(), stat.S_IMODE(info.st_mode), (info.st_uid, info.st_gid))
+            descriptor = open_regular(path, os.O_RDONLY, dir_fd=dir_fd)
         except FileNotFoundError:
             return cls(None)
+        with os.fdopen(descriptor, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if info.st_size > MAX_OUTPUT_BYTES:
+                raise OSError(errno.EFBIG, f"over {MAX_OUTPUT_BYTES} bytes", path)
+            content = handle.read(MAX_OUTPUT_BYTES + 1)
+        if len(content) > MAX_OUTPUT_BYTES:
+            raise OSError(errno.EFBIG, f"over {MAX_OUTPUT_BYTES} bytes", path)
+        return cls(content, stat.S_IMODE(info.st_mode), (info.st_uid, info.st_gid))
 
-    def restore(self, path: str) -> None:
+    def restore(self, path: str, dir_fd: int | None = None) -> None:
         if self.content is None:
             with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+                os.unlink(path, dir_fd=dir_fd)
         else:
-            write_atomic(path, self.content, self.mode, owner=self.owner)
+            write_atomic(path, self.content, self.mode, owner=self.owner, dir_fd=dir_fd)
 
 
 def signing_key_for(reload: ReloadConfig, env: Mapping[str, str]) -> tuple[bytes, str]:
@@ -148,14 +197,30 @@ def deploy(
         return DeployResult(EXIT_OK)
 
     key, secret = signing_key_for(reload, env) if reload else (None, None)
+    # The revision is read with the render, so the one recorded is the one rendered: a deploy
+    # that waits for the lock while the checkout moves on records what it really deploys.
+    revision = git_revision(repository)
     content = render_settings(settings, environ=env, repository=repository).encode("utf-8")
     secrets = [secret, *set_passwords(settings, redact=False, environ=env).values()]
-    say: Callable[[str], None] = lambda line: echo(scrub(line, secrets))  # noqa: E731
+    write = _quiet_on_closed_output(echo)
+    say: Callable[[str], None] = lambda line: write(scrub(line, secrets))  # noqa: E731
     run = _Run(settings.metadata.environment, output, targets, reload, key, options, say)
+    run.revision, run.repository = revision, repository
     holder = {"since": rfc3339(now_utc())}
     try:
         with deploy_lock(output, options.lock_timeout, holder, say):
-            return run.converge(content)
+            # The folder is opened once, under the lock, and checked where the kernel says it
+            # is; every file beside the output is then reached through that descriptor, so a
+            # folder swapped for a link during the wait, or later, is refused or harmless.
+            run.folder = open_folder(os.path.dirname(os.path.abspath(output)))
+            try:
+                real = os.path.join(real_path_of(run.folder, output), os.path.basename(output))
+                refused = options.policy.problems(real, targets)
+                if refused:
+                    raise DeployUsageError("; ".join(refused))
+                return run.converge(content)
+            finally:
+                os.close(run.folder)
     except OSError as error:
         say(f"Error: cannot deploy {output}: {one_line(error.strerror or str(error))}")
         return DeployResult(EXIT_FAILED)
@@ -187,53 +252,80 @@ class _Run:
     options: DeployOptions
     say: Callable[[str], None]
     state: DeployState = field(default_factory=DeployState)
+    revision: str | None = None
+    repository: str | None = None
+    folder: int | None = None  # the output's folder, opened under the lock
+
+    @property
+    def name(self) -> str:
+        """The output's name within ``folder``."""
+        return os.path.basename(self.output)
 
     def digest(self, content: bytes | None) -> str | None:
         return config_digest(self.key, content) if self.key and content is not None else None
 
     def converge(self, content: bytes) -> DeployResult:
-        if removed := remove_stale_temp_files(self.output):
+        if removed := remove_stale_temp_files(self.name, self.folder):
             self.say(f"removed {removed} temporary file(s) an interrupted write left beside it")
-        self.state = load_state(self.output)
+        self.state = load_state(self.name, self.folder)
         if self.state.problem:
             self.say(f"note: {self.state.problem}; treating it as no state")
-        previous = _Previous.read(self.output)
+        deployed = self.state.deployed
+        if (
+            self.revision is not None
+            and deployed is not None
+            and deployed.revision is not None
+            and not self.options.allow_older
+            and is_older(self.revision, deployed.revision, self.repository)
+        ):
+            self.say(
+                f"Error: {self.environment}: revision {self.revision[:12]} is older than the "
+                f"deployed {deployed.revision[:12]} (git knows it as an ancestor): refusing to "
+                "take the nodes back; use --allow-older for a deliberate rollback, or deploy a "
+                "revert commit"
+            )
+            return DeployResult(EXIT_FAILED)
+        previous = _Previous.read(self.name, self.folder)
         digest = self.digest(content)
         shown = f" (configDigest {digest[:12]})" if digest else ""
+        reload_targets = self.targets
         if previous.content == content and not self.options.force:
-            last = self.state.last
-            if self.reload is None or (last and last.taken_by_all(digest, self.targets)):
+            reload_targets = self._not_running(digest)
+            if self.reload is None or not reload_targets:
                 self.say(f"{self.output} is unchanged{shown}; reload skipped (use --force to send)")
                 return DeployResult(EXIT_OK, skipped=True)
             self.say(
-                f"{self.output} is unchanged{shown}, but not every node confirmed it: "
-                "sending the reload"
+                f"{self.output} is unchanged{shown}, but {len(reload_targets)} of "
+                f"{len(self.targets)} node(s) do not confirm running it: sending the reload"
             )
         attempt = Attempt(
             deployId=new_deploy_id(),
             environment=self.environment,
             configDigest=digest,
             previousDigest=self.digest(previous.content),
-            revision=git_revision(),
+            revision=self.revision,
             targets=self.targets,
             startedAt=rfc3339(now_utc()),
             nodes={url: NodeRecord() for url in self.targets},
         )
+        for url in self.targets:
+            if url not in reload_targets:
+                attempt.nodes[url] = NodeRecord(NODE_CONFIRMED, "already runs it (its status)")
         self.state.last = attempt
         with Interrupts() as interrupts:
             # Recorded before the write: if this process is killed from here on, the next
             # deploy sees an unfinished attempt and sends the reload.
-            save_state(self.output, self.state)
+            save_state(self.name, self.state, dir_fd=self.folder)
             try:
                 if previous.content != content:
-                    write_atomic(self.output, content)
+                    write_atomic(self.name, content, dir_fd=self.folder)
                     self.say(f"wrote {self.output}{shown}")
             except OSError as error:
                 return self._finish(attempt, FAILED, EXIT_FAILED, f"cannot write: {error}")
             if self.reload is None or self.key is None:
                 self.say("no reload configured (spec.reload): the portal must be reloaded by hand")
                 return self._finish(attempt, SUCCEEDED, EXIT_OK)
-            results = self._reload(attempt, interrupts)
+            results = self._reload(attempt, interrupts, reload_targets)
             if all(r.ok for r in results) and interrupts.received is None:
                 self.say(f"{self.environment}: {len(results)} node(s) reloaded")
                 return self._finish(attempt, SUCCEEDED, EXIT_OK, nodes=results)
@@ -260,7 +352,26 @@ class _Run:
         )
         return Signed(self.key, deploy_webhook_id(deploy_id), body, digest)
 
-    def _reload(self, attempt: Attempt, interrupts: Interrupts) -> list[NodeResult]:
+    def _not_running(self, digest: str | None) -> list[str]:
+        """The nodes that do not confirm, by their signed status, that they run ``digest``:
+        a node that restarted, lost its state or answered without proof is reloaded. Only a
+        node's own word skips it, never the state file's memory of an earlier answer."""
+        if self.reload is None or self.key is None or digest is None:
+            return self.targets
+        statuses = query_all(self.targets, self.key, self.reload.timeoutSeconds)
+        return [
+            status.url
+            for status in statuses
+            if not (
+                status.reachable
+                and status.reloaded is not None
+                and status.reloaded.get("configDigest") == digest
+            )
+        ]
+
+    def _reload(
+        self, attempt: Attempt, interrupts: Interrupts, targets: list[str]
+    ) -> list[NodeResult]:
         def record(result: NodeResult) -> None:
             status = NODE_FAILED
             if result.ok:
@@ -268,17 +379,17 @@ class _Run:
             attempt.nodes[result.url] = NodeRecord(status, result.summary)
             # Not fsynced per node (a power cut loses at most "pending", which re-sends).
             with contextlib.suppress(OSError):
-                save_state(self.output, self.state, durable=False)
+                save_state(self.name, self.state, durable=False, dir_fd=self.folder)
 
         if interrupts.received is not None:
             results = [
                 NodeResult(url, False, 0, None, "not sent: stopped by a signal", maybe_acted=False)
-                for url in self.targets
+                for url in targets
             ]
         else:
             signed = self._signed(attempt.deployId, attempt.configDigest, None)
             results = deliver_all(
-                self.targets, signed, self._policy(), on_result=record, interrupts=interrupts
+                targets, signed, self._policy(), on_result=record, interrupts=interrupts
             )
         for result in results:
             if result.ok:
@@ -298,7 +409,7 @@ class _Run:
             self.say(f"stopped by {interrupts.name}: rolling back")
         failed = sum(1 for r in results if not r.ok)
         try:
-            previous.restore(self.output)
+            previous.restore(self.name, self.folder)
         except OSError as error:
             self.say(f"Error: could not restore the previous {self.output}: {error.strerror}")
         else:
@@ -353,8 +464,8 @@ class _Run:
         if why:
             self.say(f"{self.environment}: deploy {outcome}: {one_line(why)}")
         try:
-            save_state(self.output, self.state)
-            append_history(self.output, attempt)
+            save_state(self.name, self.state, dir_fd=self.folder)
+            append_history(self.name, attempt, self.folder)
         except OSError as error:
             self.say(f"Error: could not record the deploy state: {error.strerror}")
             code = EXIT_FAILED

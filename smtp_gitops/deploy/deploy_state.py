@@ -18,9 +18,14 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from smtp_gitops.deploy.safe_files import append_regular, open_regular, read_regular
 from smtp_gitops.render.files import write_atomic
+from smtp_gitops.settings.untrusted_text import printable
 
 STATE_VERSION = 1
+MAX_STATE_BYTES = 4 * 1024 * 1024
+MAX_HISTORY_BYTES = 256 * 1024 * 1024
+MAX_HOLDER_BYTES = 4096
 
 # Results of one attempt.
 PENDING, SUCCEEDED, ROLLED_BACK, ROLLBACK_FAILED, FAILED = (
@@ -72,14 +77,6 @@ class Attempt:
     result: str = PENDING
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
 
-    def taken_by_all(self, digest: str | None, targets: Sequence[str]) -> bool:
-        """Did every one of ``targets`` take exactly ``digest`` in this finished attempt?"""
-        return (
-            self.result == SUCCEEDED
-            and self.configDigest == digest
-            and all(url in self.nodes and self.nodes[url].status in TAKEN for url in targets)
-        )
-
 
 @dataclass(slots=True)
 class Deployed:
@@ -106,32 +103,76 @@ class DeployState:
         return (json.dumps(data, indent=2, sort_keys=True) + "\n").encode("utf-8")
 
 
+class _BadState(ValueError):
+    pass
+
+
+def _fields(data: Any, strings: Sequence[str], optional: Sequence[str]) -> dict[str, Any]:
+    """``data``'s fields, each checked to be a string (``optional``: or null): a state file
+    edited by hand or by someone else must not end a command in a TypeError."""
+    if not isinstance(data, dict):
+        raise _BadState("not an object")
+    found: dict[str, Any] = {}
+    for name in (*strings, *optional):
+        value = data.get(name)
+        if isinstance(value, str) or (value is None and name in optional):
+            found[name] = value
+        else:
+            raise _BadState(f"{name} is not a string")
+    return found
+
+
 def _attempt(data: Any) -> Attempt:
-    nodes = {url: NodeRecord(**record) for url, record in dict(data.pop("nodes")).items()}
-    return Attempt(**data, nodes=nodes)
+    found = _fields(
+        data,
+        ("deployId", "environment", "startedAt", "result"),
+        ("configDigest", "previousDigest", "revision", "finishedAt"),
+    )
+    targets, nodes = data.get("targets"), data.get("nodes")
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+        raise _BadState("targets is not a list of strings")
+    if not isinstance(nodes, dict):
+        raise _BadState("nodes is not an object")
+    records = {
+        str(url): NodeRecord(**_fields(record, ("status",), ("detail",)))
+        for url, record in nodes.items()
+    }
+    return Attempt(**found, targets=targets, nodes=records)
 
 
-def load_state(output: str) -> DeployState:
-    """The state beside ``output``; an unreadable one counts as none (so reloads are sent)."""
+def load_state(output: str, dir_fd: int | None = None) -> DeployState:
+    """The state beside ``output``; an unreadable one counts as none (so reloads are sent).
+    Never through a link, never a FIFO or a device, never more than 4 MiB, every value typed."""
+    path = state_path(output)
     try:
-        with open(state_path(output), "rb") as handle:
-            data = json.loads(handle.read(4 * 1024 * 1024))
+        data = json.loads(read_regular(path, MAX_STATE_BYTES, dir_fd=dir_fd))
+        if not isinstance(data, dict):
+            raise _BadState("not an object")
         if data.get("version") != STATE_VERSION:
-            return DeployState(problem=f"unknown state version {data.get('version')!r}")
+            shown = printable(str(data.get("version")))[:40]
+            return DeployState(problem=f"unknown state version {shown}")
         last = _attempt(data["last"]) if data.get("last") else None
-        deployed = Deployed(**data["deployed"]) if data.get("deployed") else None
+        deployed = (
+            Deployed(**_fields(data["deployed"], ("deployId", "at"), ("configDigest", "revision")))
+            if data.get("deployed")
+            else None
+        )
     except FileNotFoundError:
         return DeployState()
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
-        return DeployState(problem=f"{state_path(output)} is unreadable ({type(error).__name__})")
+    except OSError as error:
+        return DeployState(problem=f"{path} is unusable ({error.strerror or error})")
+    except (ValueError, KeyError, RecursionError) as error:
+        return DeployState(problem=f"{path} is unreadable ({type(error).__name__}: {error})"[:300])
     return DeployState(last, deployed)
 
 
-def save_state(output: str, state: DeployState, *, durable: bool = True) -> None:
-    write_atomic(state_path(output), state.to_json(), durable=durable)
+def save_state(
+    output: str, state: DeployState, *, durable: bool = True, dir_fd: int | None = None
+) -> None:
+    write_atomic(state_path(output), state.to_json(), durable=durable, dir_fd=dir_fd)
 
 
-def append_history(output: str, attempt: Attempt) -> None:
+def append_history(output: str, attempt: Attempt, dir_fd: int | None = None) -> None:
     line = {
         "at": attempt.finishedAt,
         "deployId": attempt.deployId,
@@ -141,11 +182,9 @@ def append_history(output: str, attempt: Attempt) -> None:
         "result": attempt.result,
         "nodes": {url: record.status for url, record in attempt.nodes.items()},
     }
-    # O_NOFOLLOW: a link planted beside the output cannot redirect the append elsewhere.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW
-    descriptor = os.open(history_path(output), flags, 0o600)
-    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(line, sort_keys=True) + "\n")
+    # Never through a link, never into a FIFO (which would hang while the lock is held).
+    data = (json.dumps(line, sort_keys=True) + "\n").encode("utf-8")
+    append_regular(history_path(output), data, MAX_HISTORY_BYTES, dir_fd=dir_fd)
 
 
 class LockTimeout(Exception):
@@ -164,8 +203,12 @@ def deploy_lock(
     leaves a stale lock behind; the file itself names the current holder for the waiter."""
     path = lock_path(output)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    descriptor = open_regular(path, os.O_RDWR | os.O_CREAT)
     try:
+        owner = os.fstat(descriptor).st_uid
+        if owner != os.geteuid():
+            # Another user's lock file could be held for ever, or swapped between checks.
+            raise OSError(13, f"the lock file belongs to uid {owner}, not to this user", path)
         deadline = time.monotonic() + timeout
         waited = False
         while True:
@@ -196,12 +239,16 @@ def deploy_lock(
 
 
 def _describe_holder(descriptor: int) -> str:
+    """Who holds the lock, as its file says: text someone else wrote, so shown escaped and
+    bounded, and parsed without recursion limits breaking it."""
     try:
-        record = json.loads(os.pread(descriptor, 4096, 0) or b"{}")
-    except ValueError:
+        record = json.loads(os.pread(descriptor, MAX_HOLDER_BYTES, 0) or b"{}")
+    except (ValueError, RecursionError):
         record = {}
     if not isinstance(record, dict) or not record:
         return "holder unknown"
     return ", ".join(
-        f"{k} {record[k]}" for k in ("deployId", "pid", "host", "since") if k in record
+        f"{k} {printable(str(record[k]))[:80]}"
+        for k in ("deployId", "pid", "host", "since")
+        if k in record
     )

@@ -10,10 +10,15 @@ The tests use it as the portal stand-in; ``verify`` can be copied into the porta
 from __future__ import annotations
 
 import argparse
+import base64
+import contextlib
+import errno
 import hmac
 import json
 import os
 import shlex
+import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -35,6 +40,11 @@ from smtp_gitops.deploy.webhook import (
 TOLERANCE_SECONDS = 300
 MAX_BODY_BYTES = 64 * 1024
 DEFAULT_EXEC_TIMEOUT = 60.0
+MAX_CONNECTIONS = 256  # at once (deploy opens up to 128); more are closed at once, and logged
+CONNECTION_SECONDS = 10.0  # the most one connection may take to send its request
+MAX_COMMAND_OUTPUT = 64 * 1024  # of the reload command's output, the rest is read and dropped
+MAX_SEEN_IDS = 10_000  # delivered ids kept (and persisted) for replay protection
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 
 class VerificationError(Exception):
@@ -67,8 +77,9 @@ def verify(
         key = signing_key(secret, "the receiver secret")
     except SecretFormatError as error:
         raise VerificationError(str(error)) from None
-    expected = sign(key, lowered["webhook-id"], timestamp, body)
-    offered = lowered["webhook-signature"].split()
+    expected = sign(key, lowered["webhook-id"], timestamp, body).encode("ascii")
+    # Bytes, not str: compare_digest refuses a non-ASCII str (a header may hold anything).
+    offered = lowered["webhook-signature"].encode("utf-8", "surrogateescape").split()
     if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
         raise VerificationError("signature does not match")
 
@@ -104,29 +115,124 @@ class ReceiverState:
     quiet: bool = False
     delay: float = 0.0
     last_reload: dict[str, Any] | None = None
+    # Delivered ids (wall-clock time, status, answer): a replay is answered again, not acted on.
     seen: dict[str, tuple[float, int, bytes]] = field(default_factory=dict)
+    # Ids being acted on now: a repeat that arrives meanwhile waits for the same answer.
+    claimed: dict[str, threading.Event] = field(default_factory=dict)
+    seen_file: str | None = None  # where ``seen`` outlives a restart
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        if self.seen_file is None and self.config is not None:
+            self.seen_file = seen_file_for(self.config)
+        if self.seen_file is not None:
+            self.seen.update(load_seen(self.seen_file))
 
     @property
     def key(self) -> bytes:
         return signing_key(self.secret, "the receiver secret")
 
+    def claim(self, webhook_id: str) -> tuple[int, bytes] | None:
+        """None when this delivery is the first of its id and must be acted on (the caller then
+        calls ``remember`` or ``release``); else the answer the id got, waited for while the
+        first delivery runs."""
+        while True:
+            with self.lock:
+                done = self.seen.get(webhook_id)
+                if done is not None:
+                    return done[1], done[2]
+                running = self.claimed.get(webhook_id)
+                if running is None:
+                    self.claimed[webhook_id] = threading.Event()
+                    return None
+            running.wait()  # the first one failed (released) or answered (seen): look again
+
+    def release(self, webhook_id: str) -> None:
+        """The first delivery of the id failed: a retry of it may act."""
+        with self.lock:
+            event = self.claimed.pop(webhook_id, None)
+        if event is not None:
+            event.set()
+
     def remember(self, webhook_id: str, status: int, answer: bytes) -> None:
-        now = time.monotonic()
+        now = time.time()
         with self.lock:
             # Ids older than the tolerance would be refused as stale anyway: forget them.
             for old in [k for k, (t, _, _) in self.seen.items() if now - t > TOLERANCE_SECONDS]:
                 del self.seen[old]
             self.seen[webhook_id] = (now, status, answer)
+            while len(self.seen) > MAX_SEEN_IDS:
+                del self.seen[next(iter(self.seen))]
+            if self.seen_file is not None:
+                with contextlib.suppress(OSError):
+                    save_seen(self.seen_file, self.seen)
+            event = self.claimed.pop(webhook_id, None)
+        if event is not None:
+            event.set()
+
+
+def seen_file_for(config: str) -> str:
+    return f"{config}.receiver-ids.json"
+
+
+def load_seen(path: str) -> dict[str, tuple[float, int, bytes]]:
+    """The ids a previous run of this receiver acted on, still within the tolerance; anything
+    unreadable is no ids (never a crash: the file sits on a node anyone may have touched)."""
+    from smtp_gitops.deploy.safe_files import read_regular
+
+    try:
+        document = json.loads(read_regular(path, MAX_SEEN_IDS * 512))
+    except (OSError, ValueError, UnicodeDecodeError, RecursionError):
+        return {}
+    now = time.time()
+    found: dict[str, tuple[float, int, bytes]] = {}
+    if not isinstance(document, dict):
+        return found
+    for webhook_id, entry in document.items():
+        try:
+            at, status, answer = entry
+            if now - float(at) <= TOLERANCE_SECONDS and isinstance(status, int):
+                found[str(webhook_id)] = (float(at), status, base64.b64decode(answer))
+        except (TypeError, ValueError):
+            continue
+    return found
+
+
+def save_seen(path: str, seen: Mapping[str, tuple[float, int, bytes]]) -> None:
+    from smtp_gitops.render.files import write_atomic
+
+    document = {
+        webhook_id: [at, status, base64.b64encode(answer).decode("ascii")]
+        for webhook_id, (at, status, answer) in seen.items()
+    }
+    write_atomic(path, json.dumps(document).encode("utf-8"), 0o600, durable=False)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: ReceiverServer
-    timeout = 30  # a client that trickles its request cannot hold a thread for ever
+    timeout = CONNECTION_SECONDS  # per read; the whole request has the same deadline below
+
+    def setup(self) -> None:
+        super().setup()
+        # A client that trickles its request one byte at a time stays under any per-read
+        # timeout: the request as a whole must arrive within CONNECTION_SECONDS.
+        self._deadline = threading.Timer(CONNECTION_SECONDS, self._cut)
+        self._deadline.daemon = True
+        self._deadline.start()
+
+    def _cut(self) -> None:
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def finish(self) -> None:
+        self._deadline.cancel()
+        with contextlib.suppress(OSError):
+            super().finish()
 
     def do_POST(self) -> None:
         state = self.server.state
         body = self._read_body()
+        self._deadline.cancel()  # the request is in: acting on it has its own time limit
         if body is None:
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
@@ -151,6 +257,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._answer(status, answer, extra)
 
     def do_GET(self) -> None:
+        self._deadline.cancel()
         state = self.server.state
         headers = {k.lower(): v for k, v in self.headers.items()}
         try:
@@ -183,11 +290,23 @@ class _Handler(BaseHTTPRequestHandler):
     def _reload(
         self, state: ReceiverState, webhook_id: str, body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
-        with state.lock:
-            replay = state.seen.get(webhook_id)
+        # Standard Webhooks: the same id is the same message; answer it again, act once. The id
+        # is claimed as it arrives, so a repeat during the command waits for this answer.
+        replay = state.claim(webhook_id)
         if replay is not None:
-            # Standard Webhooks: the same id is the same message; answer it again, act once.
-            return replay[1], {}, replay[2]
+            return replay[0], {}, replay[1]
+        try:
+            status, extra, answer = self._act(state, body)
+        except BaseException:
+            state.release(webhook_id)
+            raise
+        if status >= 400:
+            state.release(webhook_id)  # not acted on, or failed: a retry may try again
+        else:
+            state.remember(webhook_id, status, answer)
+        return status, extra, answer
+
+    def _act(self, state: ReceiverState, body: bytes) -> tuple[int, dict[str, str], bytes]:
         try:
             data = json.loads(body).get("data") or {}
             if not isinstance(data, dict):
@@ -197,15 +316,16 @@ class _Handler(BaseHTTPRequestHandler):
         failure = _run(state.command, state.command_timeout, data)
         if failure is not None:
             return 500, {}, _json({"error": failure})
+        digest: str | None = None  # without --config the node cannot prove what it loaded
         if state.config is not None:
+            from smtp_gitops.deploy.safe_files import read_regular
+
             try:
-                with open(state.config, "rb") as handle:
-                    digest: str | None = config_digest(state.key, handle.read())
-            except FileNotFoundError:
-                digest = None
-        else:
-            # Without --config the node cannot prove what it loaded: a bare 204.
-            digest = None
+                digest = config_digest(state.key, read_regular(state.config, MAX_CONFIG_BYTES))
+            except OSError as error:
+                # Never "reloaded, digest null": deploy would take that for a node on the config.
+                reason = error.strerror or str(error)
+                return 500, {}, _json({"error": f"cannot read --config {state.config}: {reason}"})
         record = {
             "environment": data.get("environment"),
             "configDigest": digest if state.config is not None else data.get("configDigest"),
@@ -215,11 +335,8 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.last_reload = record
         if state.config is None:
-            status, answer = 204, b""
-        else:
-            status, answer = 200, _json({"configDigest": digest, "deployId": data.get("deployId")})
-        state.remember(webhook_id, status, answer)
-        return status, {}, answer
+            return 204, {}, b""
+        return 200, {}, _json({"configDigest": digest, "deployId": data.get("deployId")})
 
     def _answer(self, status: int, body: bytes, extra: Mapping[str, str] | None = None) -> None:
         self.send_response(status)
@@ -228,6 +345,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body:
             self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(body)))
+        self.send_header("connection", "close")
         self.end_headers()
         if body:
             self.wfile.write(body)
@@ -249,7 +367,13 @@ def _json(value: object) -> bytes:
 
 
 def _run(command: str | None, timeout: float, data: Mapping[str, Any]) -> str | None:
-    """Run the reload command; the reason it failed, or None."""
+    """Run the reload command; the reason it failed, or None.
+
+    It runs in a process group of its own: on a timeout the whole group is killed, so no hung
+    grandchild outlives its delivery. Its output is read (so it never blocks on a full pipe)
+    and at most ``MAX_COMMAND_OUTPUT`` of it kept; the answer waits for the command itself,
+    not for a background child that still holds the pipe.
+    """
     if not command:
         return None
     env = {
@@ -258,16 +382,41 @@ def _run(command: str | None, timeout: float, data: Mapping[str, Any]) -> str | 
         "SMTP_GITOPS_DEPLOY_ID": str(data.get("deployId") or ""),
     }
     try:
-        done = subprocess.run(
-            shlex.split(command), env=env, timeout=timeout, capture_output=True, check=False
+        child = subprocess.Popen(
+            shlex.split(command),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
+    except (OSError, ValueError) as error:
+        return f"the reload command could not start: {getattr(error, 'strerror', None) or error}"
+    assert child.stdout is not None
+    threading.Thread(target=_drain, args=(child.stdout,), daemon=True).start()
+    try:
+        code = child.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        child.wait()
         return f"the reload command did not finish within {timeout:g} s"
-    except OSError as error:
-        return f"the reload command could not start: {error.strerror or error}"
-    if done.returncode != 0:
-        return f"the reload command exited with status {done.returncode}"
+    if code != 0:
+        return f"the reload command exited with status {code}"
     return None
+
+
+def _drain(stream: Any) -> bytes:
+    kept = bytearray()
+    with stream:
+        while chunk := stream.read(65536):
+            if len(kept) < MAX_COMMAND_OUTPUT:
+                kept += chunk[: MAX_COMMAND_OUTPUT - len(kept)]
+    return bytes(kept)
+
+
+def _log(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def _log_delivery(
@@ -283,12 +432,61 @@ def _log_delivery(
 
 
 class ReceiverServer(ThreadingHTTPServer):
+    """At most ``MAX_CONNECTIONS`` connections are served at once, each within
+    ``CONNECTION_SECONDS`` to send its request; one over the bound is closed at once and the
+    overflow logged once (until it ends), so idle connections cannot lock deliveries out, nor
+    running out of file descriptors spin the process."""
+
     daemon_threads = True
     request_queue_size = 256  # deploy opens up to 128 connections at once
 
-    def __init__(self, address: tuple[str, int], state: ReceiverState) -> None:
+    def __init__(
+        self, address: tuple[str, int], state: ReceiverState, max_connections: int = MAX_CONNECTIONS
+    ) -> None:
         super().__init__(address, _Handler)
         self.state = state
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self._overflowing = False
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        try:
+            return super().get_request()
+        except OSError as error:
+            if error.errno in (errno.EMFILE, errno.ENFILE):
+                self._overflow(f"out of file descriptors ({error.strerror})")
+                time.sleep(0.05)  # nothing can be accepted until a connection closes
+            raise
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            self._overflow(f"more than {MAX_CONNECTIONS} connections at once")
+            self.shutdown_request(request)
+            return
+        if self._overflowing:
+            self._overflowing = False
+            _log("connections are back under the limit")
+        request.settimeout(CONNECTION_SECONDS)
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def _overflow(self, why: str) -> None:
+        if not self._overflowing:
+            self._overflowing = True
+            _log(f"refusing connections: {why}")
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, never a traceback: a client that went away is not the receiver's fault."""
+        error = sys.exc_info()[1]
+        host = printable(client_address[0]) if client_address else "?"
+        if isinstance(error, ConnectionError | TimeoutError | socket.timeout):
+            _log(f"client {host} went away ({type(error).__name__})")
+        else:
+            _log(f"error serving {host}: {type(error).__name__}: {printable(error)}")
 
     @property
     def url(self) -> str:

@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from smtp_gitops.deploy.delivery import query_all
-from smtp_gitops.deploy.deploy import signing_key_for
+from smtp_gitops.deploy.deploy import MAX_OUTPUT_BYTES, signing_key_for
 from smtp_gitops.deploy.deploy_state import SUCCEEDED, load_state
+from smtp_gitops.deploy.safe_files import read_regular_if_exists
 from smtp_gitops.deploy.webhook import config_digest
 from smtp_gitops.render.render import render_settings
 from smtp_gitops.settings.model import Settings
+from smtp_gitops.settings.untrusted_text import printable
 
 NOT_DEPLOYED = "not-deployed"
 FILE_CHANGED = "file-changed"
@@ -53,8 +55,12 @@ class EnvironmentStatus:
         return data
 
 
-def short(digest: str | None) -> str:
-    return digest[:12] if digest else "none"
+def short(digest: object) -> str:
+    """The start of a digest, for display: text a node or a state file supplied, so escaped
+    (a newline cannot forge a workflow command) and bounded."""
+    if not isinstance(digest, str) or not digest:
+        return "none"
+    return printable(digest[:12])
 
 
 def environment_status(
@@ -72,11 +78,13 @@ def environment_status(
     state = load_state(output)
     status = EnvironmentStatus(settings.metadata.environment, output)
     found = status.findings
+    unusable: str | None = None
     try:
-        with open(output, "rb") as handle:
-            on_disk: bytes | None = handle.read()
-    except FileNotFoundError:
-        on_disk = None
+        on_disk = read_regular_if_exists(output, MAX_OUTPUT_BYTES)
+    except OSError as error:
+        on_disk, unusable = None, error.strerror or str(error)
+    if unusable is not None:
+        found.append(Finding(FILE_CHANGED, f"{output} cannot be read as the config: {unusable}"))
 
     if key is None:
         # Without a reload key there is no digest: compare the file with git directly.
@@ -98,7 +106,7 @@ def environment_status(
                 NOT_DEPLOYED,
                 f"git's config (configDigest {short(desired_digest)}) is not the deployed one "
                 f"(configDigest {short(deployed.configDigest)}, revision "
-                f"{(deployed.revision or 'unknown')[:12]})",
+                f"{printable((deployed.revision or 'unknown')[:12])})",
             )
         )
     last = state.last
@@ -106,15 +114,15 @@ def environment_status(
         found.append(
             Finding(
                 DEPLOY_INCOMPLETE,
-                f"the last deploy ({last.deployId[:12]}, started {last.startedAt}) ended "
-                f"{last.result}",
+                f"the last deploy ({printable(last.deployId[:12])}, started "
+                f"{printable(last.startedAt[:40])}) ended {printable(last.result[:40])}",
             )
         )
     if state.problem:
         found.append(Finding(DEPLOY_INCOMPLETE, state.problem))
     expected = deployed.configDigest if deployed else desired_digest
     if on_disk is None:
-        if deployed is not None:
+        if deployed is not None and unusable is None:
             found.append(Finding(FILE_CHANGED, f"{output} is missing"))
     elif deployed is not None and config_digest(key, on_disk) != deployed.configDigest:
         found.append(Finding(FILE_CHANGED, f"{output} was changed after the last deploy wrote it"))
@@ -127,11 +135,10 @@ def environment_status(
         elif node.reloaded is None:
             found.append(Finding(NODE_DRIFT, "has not reloaded since it started", node.url))
         elif node.reloaded.get("configDigest") != expected:
-            reported = node.reloaded.get("configDigest")
             found.append(
                 Finding(
                     NODE_DRIFT,
-                    f"runs configDigest {short(reported if isinstance(reported, str) else None)}"
+                    f"runs configDigest {short(node.reloaded.get('configDigest'))}"
                     f", expected {short(expected)}",
                     node.url,
                 )

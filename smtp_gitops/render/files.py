@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import tempfile
 
 TEMP_PREFIX = ".smtp-gitops-"
@@ -20,14 +21,19 @@ def write_atomic(
     *,
     durable: bool = True,
     owner: tuple[int, int] | None = None,
+    dir_fd: int | None = None,
 ) -> None:
     """Write ``data`` to ``path`` all at once: a temporary file in the same folder, then rename.
 
     The rename is atomic on POSIX, so a reader (or a crash) sees the old file or the new one,
     never a mixture. ``mode`` defaults to owner-only because the content may hold passwords.
     ``durable`` adds the fsyncs that make the new file survive a power cut; ``owner`` is
-    applied where this process may (restoring a file another user owned).
+    applied where this process may (restoring a file another user owned). With ``dir_fd``,
+    ``path`` is a name in that open folder, and nothing is looked up by path at all.
     """
+    if dir_fd is not None:
+        _write_atomic_in(dir_fd, path, data, mode, durable, owner)
+        return
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=_temp_prefix(path), dir=folder)
@@ -54,19 +60,47 @@ def write_atomic(
             os.close(directory)
 
 
-def remove_stale_temp_files(path: str) -> int:
+def _write_atomic_in(
+    folder: int, name: str, data: bytes, mode: int, durable: bool, owner: tuple[int, int] | None
+) -> None:
+    temporary = f"{_temp_prefix(name)}{secrets.token_hex(6)}"
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    handle = os.open(temporary, flags, 0o600, dir_fd=folder)
+    try:
+        os.fchmod(handle, mode)
+        if owner is not None:
+            with contextlib.suppress(PermissionError):
+                os.fchown(handle, *owner)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            if durable:
+                os.fsync(stream.fileno())
+        os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary, dir_fd=folder)
+        raise
+    if durable:
+        os.fsync(folder)
+
+
+def remove_stale_temp_files(path: str, dir_fd: int | None = None) -> int:
     """Remove temporary files an interrupted write of ``path`` left behind (they may hold
     passwords). Call it only while no other writer of ``path`` can be running."""
     folder = os.path.dirname(os.path.abspath(path))
     prefix = _temp_prefix(path)
     removed = 0
     try:
-        names = os.listdir(folder)
+        names = os.listdir(dir_fd if dir_fd is not None else folder)
     except OSError:
         return 0
     for name in names:
         if name.startswith(prefix):
             with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-                os.unlink(os.path.join(folder, name))
+                if dir_fd is not None:
+                    os.unlink(name, dir_fd=dir_fd)
+                else:
+                    os.unlink(os.path.join(folder, name))
                 removed += 1
     return removed
