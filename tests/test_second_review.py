@@ -595,3 +595,88 @@ def test_a_loud_reload_command_does_not_grow_the_receiver(tmp_path: Path) -> Non
     finally:
         stop(process)
     assert peak_kib < 120 * 1024, f"the receiver peaked at {peak_kib} KiB for 300 MiB of output"
+
+
+# 7-8. No secret in any output, in any encoding.
+
+AWKWARD = "Back\\slash'quote\"+&= wörd/Ünï"
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "{{ effective.password | filesizeformat }}\n",
+        "{{ effective.password | int(strict=1) + 'x' }}\n",
+        "{{ effective[effective.password] }}\n",
+    ],
+)
+def test_a_template_error_never_carries_the_password_in_any_form(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    template: str,
+) -> None:
+    from urllib.parse import quote, quote_plus
+
+    from tests.helpers import VALID
+
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", AWKWARD)
+    (repo / "leak.j2").write_text(template)
+    write_env(repo, "prod", VALID + "  render:\n    template: leak.j2\n    output: build/x.json\n")
+    assert main(["render", "prod"]) == 1
+    shown = capsys.readouterr().err
+    assert "template leak.j2" in shown
+    for form in (
+        AWKWARD,
+        repr(AWKWARD)[1:-1],
+        AWKWARD.encode("unicode_escape").decode(),
+        json.dumps(AWKWARD)[1:-1],
+        quote(AWKWARD, safe=""),
+        quote_plus(AWKWARD),
+        "Back\\\\slash",
+        "wörd",
+    ):
+        assert form not in shown, (form, shown)
+
+
+def test_a_token_endpoint_that_echoes_the_request_leaks_no_client_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import quote, quote_plus
+
+    from tests.test_probe_oauth import settings as oauth_settings
+
+    class Echo(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            request = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            body = json.dumps({"error": "invalid_request", "error_description": request})
+            data = body.encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.chdir(tmp_path)
+        monkeypatch.setenv("SMTP_OAUTH_CLIENT_SECRET", AWKWARD)
+        url = f"http://127.0.0.1:{server.server_address[1]}/token"
+        write_env(tmp_path, "dev", oauth_settings(9, url))
+        assert main(["check-connection", "dev", "--timeout", "5"]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    shown = capsys.readouterr()
+    text = shown.out + shown.err
+    assert "invalid_request" in text
+    for form in (AWKWARD, quote_plus(AWKWARD), quote(AWKWARD, safe="")):
+        assert form not in text, (form, text)

@@ -241,12 +241,13 @@ def render_settings(
     except Exception as error:  # whatever goes wrong inside a template is the template's error
         line = _template_line(error, name)
         where = f" (line {line})" if line else ""
+        # A filter's own error (float() of a password, say) quotes the value it choked on: only
+        # its kind is told. Jinja's messages name template variables, and are scrubbed too.
         reason = (
             error.message
             if isinstance(error, jinja2.TemplateError)
-            else f"{type(error).__name__}: {error}"
+            else f"{type(error).__name__} in a filter or test (the value is not shown)"
         )
-        # A message may quote a value the template used as a key or number: never a secret.
         reason = scrub(reason or "", passwords.values())
         raise RenderError(f"template {name}{where}: {reason}") from None
     return text if text.endswith("\n") else text + "\n"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 from collections.abc import Iterable, Mapping
+from urllib.parse import quote, quote_plus
 
 from smtp_gitops.render.bounded import UnsafeFile, read_regular_file
 from smtp_gitops.settings.model import SecretFromEnv, SecretFromFile, Settings
@@ -73,10 +76,39 @@ def set_passwords(
     return passwords
 
 
+def secret_forms(secret: str) -> set[str]:
+    """Every spelling of ``secret`` a message can carry: as is, escaped the way Python's
+    ``repr`` and ``unicode_escape`` write it, as a JSON string, URL-encoded (path and form
+    style), and base64 (standard and URL-safe, padded or not)."""
+    raw = secret.encode("utf-8", "surrogatepass")
+    forms = {
+        secret,
+        repr(secret)[1:-1],
+        repr(raw)[2:-1],
+        secret.encode("unicode_escape").decode("ascii"),
+        json.dumps(secret)[1:-1],
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        quote_plus(secret, safe="@:/"),
+    }
+    for encoded in (base64.b64encode(raw), base64.urlsafe_b64encode(raw)):
+        text = encoded.decode("ascii")
+        forms |= {text, text.rstrip("=")}
+    return {form for form in forms if form}
+
+
 def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` with every known secret value replaced by ``***`` (for error messages)."""
+    """``text`` with every known secret value, in every form it can take in a message
+    (``secret_forms``), replaced by ``***``."""
+    forms = {
+        form
+        for secret in filter(None, secrets)
+        if secret != REDACTED
+        for form in secret_forms(secret)
+    }
     # Longest first, so that a secret holding another is replaced whole.
-    for secret in sorted(filter(None, secrets), key=len, reverse=True):
-        if secret != REDACTED:
-            text = text.replace(secret, REDACTED)
+    for form in sorted(forms, key=len, reverse=True):
+        text = text.replace(form, REDACTED)
     return text
