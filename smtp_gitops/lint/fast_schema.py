@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import re
 from collections.abc import Callable
 from functools import cache
 from typing import cast
@@ -15,6 +16,7 @@ from smtp_gitops.settings.vocabulary import API_VERSION_V2
 from smtp_gitops.settings.yamlnodes import MapNode, Node, ScalarNode
 
 CompiledCheck = Callable[[object], object]
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _NotClean(Exception):
@@ -41,6 +43,10 @@ def _plain(node: Node) -> object:
         # JSON has no NaN, so the schema's bounds let it through (every comparison with NaN
         # is false); the model refuses it. Let the model judge.
         if isinstance(value, float) and math.isnan(value):
+            raise _NotClean
+        # A lone surrogate ("\ud800" in a quoted scalar) is no Unicode text: JSON Schema has no
+        # word for it, the model refuses it. Let the model judge (and say where).
+        if isinstance(value, str) and _SURROGATE.search(value):
             raise _NotClean
         return value
     if isinstance(node, MapNode):

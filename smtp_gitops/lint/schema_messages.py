@@ -148,6 +148,11 @@ def _plain_problem(kind: str, ctx: Mapping[str, object], path: Path, node: Node)
         return Problem(f"must be {words} {_number(ctx.get(key))}", hint)
     if kind == "finite_number":
         return Problem("must be a finite number")
+    if kind == "string_unicode":
+        return Problem(
+            "holds a lone surrogate escape (\\ud800-\\udfff), which is not text",
+            "remove the escape, or write the character itself",
+        )
     if kind == "string_too_short":
         return Problem("must not be empty")
     if kind == "too_short":
