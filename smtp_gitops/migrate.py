@@ -11,6 +11,8 @@ hold exactly the v1 data moved into v2's shape, or the file is left alone.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import stat
@@ -89,14 +91,42 @@ class _TextEdits:
                 if self.lines[index].strip(" \r"):
                     self.lines[index] = "  " + self.lines[index]
             cr = "\r" if self.newline == "\r\n" else ""
-            self.lines[line] = f"{prefix}auth:{cr}"
-            self.lines.insert(line + 1, " " * (column + 2) + text[column:])
+            kept, moved = _split_ignore(text[column:].rstrip("\r"))
+            self.lines[line] = f"{prefix}auth:{moved}{cr}"
+            self.lines.insert(line + 1, " " * (column + 2) + kept + cr)
             return
         # Flow style (`- {name: a, password: {...}}`): wrap the entry in `auth: {...}`.
         closing = self.lines[end_line]
         self.lines[end_line] = closing[:end_column] + "}" + closing[end_column:]
         opening = self.lines[line]
         self.lines[line] = opening[:column] + "auth: {" + opening[column:]
+
+
+# Findings v1 reports on a set's `password:` line that v2 reports on its `auth:` line: an
+# ignore for them at the end of the password line moves up with them.
+_REPORTED_ON_AUTH = frozenset({"credentials-ignored"})
+_TRAILING_IGNORE = re.compile(
+    r"(?P<space>[ \t]+)#\s*smtp-gitops:\s*ignore\[(?P<rules>[^\]]*)\](?P<rest>.*)$"
+)
+
+
+def _split_ignore(password_line: str) -> tuple[str, str]:
+    """The password line without the ignores that must move, and the comment that carries
+    them to the `auth:` line (empty when none moves)."""
+    found = _TRAILING_IGNORE.search(password_line)
+    if found is None:
+        return password_line, ""
+    rules = [rule.strip() for rule in found.group("rules").split(",") if rule.strip()]
+    moving = [rule for rule in rules if rule in _REPORTED_ON_AUTH]
+    if not moving:
+        return password_line, ""
+    staying = [rule for rule in rules if rule not in _REPORTED_ON_AUTH]
+    rest = found.group("rest")
+    moved = f"{found.group('space')}# smtp-gitops: ignore[{', '.join(moving)}]{rest}"
+    head = password_line[: found.start()]
+    if staying:
+        head += f"{found.group('space')}# smtp-gitops: ignore[{', '.join(staying)}]{rest}"
+    return head, moved
 
 
 def _entry(node: Node | None, key: str) -> tuple[Node, int, int] | None:
@@ -132,6 +162,10 @@ def _expected_v2(document: object) -> object:
 
 def migrate_text(path: str, data: bytes) -> bytes:
     """The v2 form of a v1 file (the same bytes for a v2 file)."""
+    if b"\r" in data and b"\n" not in data:
+        # Lines ended by CR alone (YAML reads them as line breaks): edited as \n, written back
+        # as they were.
+        return migrate_text(path, data.replace(b"\r", b"\n")).replace(b"\n", b"\r")
     loaded = load_text(path, data)
     if not loaded.ok or loaded.root is None or loaded.diagnostics:
         first = loaded.diagnostics[0] if loaded.diagnostics else None
@@ -198,10 +232,67 @@ def migrate_file(path: str) -> Migration:
     return Migration(path, before, migrate_text(path, before))
 
 
-def write_migration(migration: Migration) -> None:
-    """Replace the file atomically, keeping its permissions (a symlink's target is written)."""
+JOURNAL_NAME = ".smtp-gitops-migrate.journal"
+STAGED_SUFFIX = ".smtp-gitops-migrate.new"
+
+
+def journal_path(paths: list[str]) -> str:
+    """Where a migration of ``paths`` keeps its journal: the folder that holds them all."""
+    folders = [os.path.dirname(os.path.realpath(path)) for path in paths]
+    common = os.path.commonpath(folders) if folders else os.getcwd()
+    # Beside the environments' folders (the settings root), not inside one of them.
+    root = os.path.dirname(common) if len(set(folders)) == 1 else common
+    return os.path.join(root, JOURNAL_NAME)
+
+
+def finish_interrupted(journal: str) -> list[str]:
+    """Finish a migration that was stopped while it replaced its files: every file it had
+    staged (each complete and checked) is moved into place. Returns the files finished."""
+    try:
+        with open(journal, "rb") as handle:
+            entries = json.loads(handle.read(1024 * 1024))["files"]
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError, TypeError, RecursionError) as error:
+        raise MigrationError(
+            f"{journal} is unreadable ({type(error).__name__}); remove it "
+            "after checking the files it names"
+        ) from None
+    finished = []
+    for target, staged in entries:
+        if os.path.exists(staged):
+            os.replace(staged, target)
+            finished.append(str(target))
+    os.unlink(journal)
+    return finished
+
+
+def write_migrations(migrations: list[Migration], journal: str) -> None:
+    """Replace every file, all or nothing.
+
+    Every new file is staged beside its target first (a failure there removes them all and
+    changes nothing); then a journal names them, and they are moved into place. A run stopped
+    while moving (even by SIGKILL) leaves the journal, and the next run finishes the moves
+    (``finish_interrupted``) before anything else.
+    """
     from smtp_gitops.render.files import write_atomic
 
-    target = os.path.realpath(migration.path)
-    mode = stat.S_IMODE(os.stat(target).st_mode)
-    write_atomic(target, migration.after, mode=mode)
+    staged: list[tuple[str, str]] = []
+    try:
+        for migration in migrations:
+            target = os.path.realpath(migration.path)
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+            temporary = target + STAGED_SUFFIX
+            write_atomic(temporary, migration.after, mode=mode)
+            staged.append((target, temporary))
+    except OSError as error:
+        for _target, temporary in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+        raise MigrationError(
+            f"cannot stage {migration.path}: {error.strerror or error}; nothing was changed"
+        ) from None
+    write_atomic(journal, json.dumps({"files": staged}).encode("utf-8"), mode=0o644)
+    for target, temporary in staged:
+        os.replace(temporary, target)
+    os.unlink(journal)

@@ -680,3 +680,128 @@ def test_a_token_endpoint_that_echoes_the_request_leaks_no_client_secret(
     assert "invalid_request" in text
     for form in (AWKWARD, quote_plus(AWKWARD), quote(AWKWARD, safe="")):
         assert form not in text, (form, text)
+
+
+# 20-22. migrate is all or nothing, and keeps every suppression working.
+
+V1_EXAMPLE = Path(__file__).resolve().parent / "data" / "v1-environments"
+
+
+@pytest.fixture
+def v1_repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    import shutil
+
+    shutil.copytree(V1_EXAMPLE, tmp_path / "environments")
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def versions(repo: Path) -> list[str]:
+    return sorted(
+        "v2" if "smtp-gitops/v2" in p.read_text() else "v1"
+        for p in (repo / "environments").glob("*/smtp.yaml")
+    )
+
+
+KILL_AFTER_FIRST_MOVE = """
+import os, signal, sys
+from smtp_gitops.migrate import STAGED_SUFFIX
+real = os.replace
+def replace(src, dst, *args, **kwargs):
+    real(src, dst, *args, **kwargs)
+    if str(src).endswith(STAGED_SUFFIX):
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+from smtp_gitops.commands.cli import main
+sys.exit(main(["migrate"]))
+"""
+
+
+def test_a_migration_killed_half_way_is_finished_by_the_next_run(
+    v1_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    killed = subprocess.run(
+        [sys.executable, "-c", KILL_AFTER_FIRST_MOVE],
+        cwd=v1_repo,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert versions(v1_repo) == ["v1", "v1", "v1", "v2"], "killed after one file moved"
+    assert main(["migrate"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("finished the interrupted migration of") == 3
+    assert versions(v1_repo) == ["v2"] * 4
+    assert not list(v1_repo.rglob("*.smtp-gitops-migrate*"))
+    assert main(["validate"]) == 0
+
+
+def test_a_write_error_on_the_third_file_changes_nothing(
+    v1_repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from smtp_gitops.render import files
+
+    before = {p: p.read_bytes() for p in (v1_repo / "environments").glob("*/smtp.yaml")}
+    real = files.write_atomic
+    calls = []
+
+    def failing(path: str, data: bytes, *args: object, **kwargs: object) -> None:
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", path)
+        real(path, data, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "write_atomic", failing)
+    assert main(["migrate"]) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "nothing was changed" in err
+    assert {p: p.read_bytes() for p in before} == before
+    assert not list(v1_repo.rglob("*.smtp-gitops-migrate*"))
+
+
+def test_cr_only_line_endings_migrate_and_stay_cr(
+    v1_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for path in (v1_repo / "environments").glob("*/smtp.yaml"):
+        path.write_bytes(path.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r"))
+    assert main(["validate"]) == 0
+    assert main(["migrate"]) == 0, capsys.readouterr()
+    for path in (v1_repo / "environments").glob("*/smtp.yaml"):
+        data = path.read_bytes()
+        assert b"\n" not in data and b"smtp-gitops/v2" in data
+    capsys.readouterr()
+    assert main(["validate"]) == 0, capsys.readouterr().out
+
+
+def test_an_end_of_line_ignore_on_a_password_line_keeps_working(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".git").mkdir()
+    write_env(
+        tmp_path,
+        "prod",
+        "apiVersion: smtp-gitops/v1\nkind: SmtpSettings\nmetadata:\n  environment: prod\n"
+        "spec:\n  sets:\n"
+        "    - name: primary\n      enabled: true\n      networkHost: smtp.example.com\n"
+        "      password: {fromEnv: X}  # smtp-gitops: ignore[credentials-ignored] -- cut-over\n"
+        "      defaultCredentials: true\n"
+        "    - name: lab\n      networkHost: smtp.example.com\n"
+        "      password: literal  # smtp-gitops: ignore[plaintext-secret, credentials-ignored]"
+        " -- lab box\n      defaultCredentials: true\n",
+    )
+
+    def findings() -> list[str]:
+        assert main(["validate", "--format", "json"]) in (0, 1)
+        report = json.loads(capsys.readouterr().out)
+        return sorted(d["rule"] for d in report["diagnostics"])
+
+    assert findings() == []
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert findings() == [], "every suppression still applies, none is unused"

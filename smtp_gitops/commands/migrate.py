@@ -21,11 +21,22 @@ def migrate(ctx: click.Context, paths: tuple[str, ...], check: bool, quiet: bool
     from smtp_gitops.migrate import (
         MigrationError,
         files_to_migrate,
+        finish_interrupted,
+        journal_path,
         migrate_file,
-        write_migration,
+        write_migrations,
     )
 
     files, problems = files_to_migrate(list(paths))
+    journal = journal_path(files)
+    if not check:
+        try:
+            for finished in finish_interrupted(journal):
+                click.echo(f"finished the interrupted migration of {finished}")
+        except (MigrationError, OSError) as error:
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(EXIT_USAGE)
+        files, problems = files_to_migrate(list(paths))
     for problem in problems:
         click.echo(f"Error: {problem}", err=True)
     migrations = []
@@ -40,13 +51,20 @@ def migrate(ctx: click.Context, paths: tuple[str, ...], check: bool, quiet: bool
         click.echo("Error: nothing was changed", err=True)
         ctx.exit(EXIT_USAGE)
     changed = [m for m in migrations if m.changed]
+    if changed and not check:
+        try:
+            write_migrations(changed, journal)
+        except MigrationError as error:
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except OSError as error:
+            click.echo(
+                f"Error: the migration stopped ({error.strerror or error}); "
+                "run `smtp-gitops migrate` again to finish it",
+                err=True,
+            )
+            ctx.exit(EXIT_USAGE)
     for migration in changed:
-        if not check:
-            try:
-                write_migration(migration)
-            except OSError as error:
-                click.echo(f"Error: cannot write {migration.path}: {error.strerror}", err=True)
-                ctx.exit(EXIT_USAGE)
         if not quiet:
             click.echo(f"{'would migrate' if check else 'migrated'} {migration.path}")
     if not quiet:

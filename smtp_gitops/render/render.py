@@ -246,7 +246,7 @@ def render_settings(
         reason = (
             error.message
             if isinstance(error, jinja2.TemplateError)
-            else f"{type(error).__name__} in a filter or test (the value is not shown)"
+            else f"{type(error).__name__} (the value involved is not shown)"
         )
         reason = scrub(reason or "", passwords.values())
         raise RenderError(f"template {name}{where}: {reason}") from None
