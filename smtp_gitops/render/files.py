@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import tempfile
 
 TEMP_PREFIX = ".smtp-gitops-"
 
@@ -36,28 +35,11 @@ def write_atomic(
         return
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=_temp_prefix(path), dir=folder)
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
-        os.fchmod(handle, mode)
-        if owner is not None:
-            with contextlib.suppress(PermissionError):
-                os.fchown(handle, *owner)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            if durable:
-                os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    if durable:
-        directory = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
+        _write_atomic_in(descriptor, os.path.basename(path), data, mode, durable, owner)
+    finally:
+        os.close(descriptor)
 
 
 def _write_atomic_in(
