@@ -122,7 +122,11 @@ def test_any_template_failure_is_a_clear_error_without_secrets(
     (repo / "divide.j2").write_text("ok\n{{ effective.port / 0 }}\n")
     (repo / "key.j2").write_text("{{ effective[effective.password] }}\n")
     code, out = run(capsys, "render", "prod", "--template", "divide.j2")
-    assert code == 1 and "template divide.j2 (line 2): ZeroDivisionError (the value involved is not shown)" in out
+    assert (
+        code == 1
+        and "template divide.j2 (line 2): ZeroDivisionError (the value involved is not shown)"
+        in out
+    )
     assert "Traceback" not in out
     code, out = run(capsys, "render", "prod", "--template", "key.j2")
     assert code == 1 and "template key.j2 (line 1): 'dict object' has no attribute '***'" in out
