@@ -67,7 +67,8 @@ def assert_clean_for_both(editor: LanguageServer, paths: list[Path]) -> None:
 
 
 def bundled_files() -> list[Path]:
-    return sorted((REPO / "environments").glob("*/smtp.yaml"))
+    examples = (REPO / "examples").glob("*/environments/*/smtp.yaml")
+    return sorted([*(REPO / "environments").glob("*/smtp.yaml"), *examples])
 
 
 def test_every_bundled_file_is_clean_in_the_editor_and_in_check_jsonschema(

@@ -35,6 +35,16 @@ def with_set(extra: str = "", **fields: str) -> str:
 
 CASES: list[tuple[str, str, str, int, int]] = [
     # rule, triggering YAML, severity, line, column
+    (
+        "sops-reference",
+        VALID.replace(
+            "{fromEnv: SMTP_PRIMARY_PASSWORD}",
+            "{fromSops: {file: secrets/missing.sops.yaml, key: /smtp/password}}",
+        ),
+        "error",
+        14,
+        28,
+    ),
     ("yaml-syntax", "apiVersion: smtp-gitops/v1\nkind: [SmtpSettings\n", "error", 3, 1),
     ("yaml-syntax", "apiVersion: smtp-gitops/v1\nmetadata:\n\tenvironment: prod\n", "error", 3, 1),
     (
@@ -183,6 +193,7 @@ def test_rule_triggers_at_the_offending_place(
 
 
 NOT_TRIGGERED: list[tuple[str, str]] = [
+    ("sops-reference", VALID),
     ("yaml-syntax", VALID),
     ("duplicate-key", VALID),
     ("unsafe-yaml", VALID.replace("port: 587", "port: !!int 587")),

@@ -82,10 +82,11 @@ def check_connection(
     )
     from smtp_gitops.render.secrets import SecretError, scrub
 
-    settings = load_or_exit(ctx, environment, root, quiet=quiet).settings
+    loaded = load_or_exit(ctx, environment, root, quiet=quiet)
+    settings = loaded.settings
     try:
         chosen = choose_set(settings, set_name)
-        password = set_secret(chosen, os.environ)
+        password = set_secret(chosen, os.environ, loaded.repository)
     except NoSuchSet as error:
         fail(ctx, str(error), EXIT_USAGE)
     except SecretError as error:

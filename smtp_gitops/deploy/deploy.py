@@ -201,7 +201,8 @@ def deploy(
     # that waits for the lock while the checkout moves on records what it really deploys.
     revision = git_revision(repository)
     content = render_settings(settings, environ=env, repository=repository).encode("utf-8")
-    secrets = [secret, *set_passwords(settings, redact=False, environ=env).values()]
+    passwords = set_passwords(settings, redact=False, environ=env, repository=repository)
+    secrets = [secret, *passwords.values()]
     write = _quiet_on_closed_output(echo)
     say: Callable[[str], None] = lambda line: write(scrub(line, secrets))  # noqa: E731
     run = _Run(settings.metadata.environment, output, targets, reload, key, options, say)

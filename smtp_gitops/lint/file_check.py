@@ -22,7 +22,7 @@ from smtp_gitops.lint.schema_check import (
 )
 from smtp_gitops.lint.view import settings_view
 from smtp_gitops.settings.diagnostics import Capped, Diagnostic, Mark
-from smtp_gitops.settings.discovery import escapes_repository
+from smtp_gitops.settings.discovery import escapes_repository, repository_of
 from smtp_gitops.settings.layering import merge, set_names
 from smtp_gitops.settings.layout import BASE, base_file_for, environment_of
 from smtp_gitops.settings.redaction import redact
@@ -182,7 +182,7 @@ class Validator:
             production = settings.metadata.production or any(
                 fnmatch.fnmatchcase(folder, pattern) for pattern in self._production_environments
             )
-            context = SettingsContext(settings, root, folder, production)
+            context = SettingsContext(settings, root, folder, production, repository_of(path))
             found = Capped()
             for run in semantic_checks():
                 found.extend(run(context))

@@ -22,7 +22,8 @@ from smtp_gitops.render.template_files import (
 from smtp_gitops.settings.diagnostics import error_count
 from smtp_gitops.settings.discovery import repository_of
 from smtp_gitops.settings.layout import DEFAULT_ROOT, environments, environments_in
-from smtp_gitops.settings.model import SecretFromEnv, Settings, SmtpSettingsFileV2
+from smtp_gitops.settings.model import SecretFromEnv, SecretFromSops, Settings, SmtpSettingsFileV2
+from smtp_gitops.settings.sops_files import reference_text
 from smtp_gitops.settings.untrusted_text import markdown_code, markdown_text, printable
 
 ABSENT = "—"
@@ -36,6 +37,8 @@ def _reference(password: object) -> str | None:
         return f"env:{password.fromEnv}"
     if isinstance(password, str):
         return "*** (literal)"
+    if isinstance(password, SecretFromSops):
+        return reference_text(password.fromSops.file, password.fromSops.key)
     return f"file:{getattr(password, 'fromFile', '?')}"
 
 

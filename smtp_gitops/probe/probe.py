@@ -36,16 +36,17 @@ def choose_set(settings: Settings, set_name: str | None) -> AnySet:
     return chosen
 
 
-def set_secret(chosen: AnySet, environ: Mapping[str, str]) -> str | None:
+def set_secret(
+    chosen: AnySet, environ: Mapping[str, str], repository: str | None = None
+) -> str | None:
     """The set's one secret (its password, or an OAuth set's client secret), resolved; None for
     a set on the portal's default credentials. Raises ``SecretError`` when it is unavailable."""
     from smtp_gitops.render.secrets import resolve
-    from smtp_gitops.settings.model import SecretFromEnv, SecretFromFile
 
     secret = chosen.secret
-    if chosen.defaultCredentials or not isinstance(secret, SecretFromEnv | SecretFromFile):
+    if chosen.defaultCredentials or secret is None or isinstance(secret, str):
         return None
-    return resolve(secret, f"{chosen.secret_label} of set {chosen.name!r}", environ)
+    return resolve(secret, f"{chosen.secret_label} of set {chosen.name!r}", environ, repository)
 
 
 def _trust(cafile: str | None) -> ssl.SSLContext:

@@ -231,9 +231,10 @@ def render_settings(
     """
     import jinja2
 
-    passwords = set_passwords(settings, redact=redact, environ=environ)
+    repository = repository or repository_root(os.getcwd())
+    passwords = set_passwords(settings, redact=redact, environ=environ, repository=repository)
     name = template or settings.spec.render.template
-    env = _environment(repository or repository_root(os.getcwd()))
+    env = _environment(repository)
     try:
         text: str = env.get_template(name).render(template_context(settings, passwords))
     except TemplateRefused as error:

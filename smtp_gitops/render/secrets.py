@@ -8,8 +8,9 @@ import os
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
-from smtp_gitops.render.bounded import UnsafeFile, read_regular_file
-from smtp_gitops.settings.model import SecretFromEnv, SecretFromFile, Settings
+from smtp_gitops.settings.bounded import UnsafeFile, read_regular_file
+from smtp_gitops.settings.discovery import repository_root
+from smtp_gitops.settings.model import SecretFromEnv, SecretFromSops, SecretReference, Settings
 
 REDACTED = "***"
 MAX_SECRET_FILE_BYTES = 64 * 1024  # far above any password or key, far below a runaway read
@@ -20,8 +21,21 @@ class SecretError(Exception):
 
 
 def resolve(
-    reference: SecretFromEnv | SecretFromFile, purpose: str, environ: Mapping[str, str]
+    reference: SecretReference,
+    purpose: str,
+    environ: Mapping[str, str],
+    repository: str | None = None,
 ) -> str:
+    """The value of a secret reference. A ``fromSops`` file is relative to ``repository``
+    (default: the working directory's repository)."""
+    if isinstance(reference, SecretFromSops):
+        from smtp_gitops.render.sops import SopsError, sops_secret
+
+        where = repository or repository_root(os.getcwd())
+        try:
+            return sops_secret(reference.fromSops.file, reference.fromSops.key, where, environ)
+        except SopsError as error:
+            raise SecretError(f"{error} ({purpose})") from None
     if isinstance(reference, SecretFromEnv):
         value = environ.get(reference.fromEnv)
         if value is None:
@@ -49,7 +63,11 @@ def resolve(
 
 
 def set_passwords(
-    settings: Settings, *, redact: bool, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    *,
+    redact: bool,
+    environ: Mapping[str, str] | None = None,
+    repository: str | None = None,
 ) -> dict[str, str | None]:
     """The secret of every set by set name (its password, or in v2 its OAuth client secret;
     a set has one): resolved, or ``***`` when redacting.
@@ -72,7 +90,7 @@ def set_passwords(
             passwords[smtp_set.name] = password
         else:
             purpose = f"{smtp_set.secret_label} of set {smtp_set.name!r}"
-            passwords[smtp_set.name] = resolve(password, purpose, env)
+            passwords[smtp_set.name] = resolve(password, purpose, env, repository)
     return passwords
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from smtp_gitops.render.bounded import UnsafeFile, read_regular_file
+from smtp_gitops.settings.bounded import UnsafeFile, read_regular_file
 from smtp_gitops.settings.discovery import resolves_outside
 
 MAX_TEMPLATE_BYTES = 256 * 1024

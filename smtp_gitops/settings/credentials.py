@@ -39,9 +39,37 @@ class SecretFromFile(StrictModel):
     fromFile: Annotated[str, Field(min_length=1, description="Path of the file.")]
 
 
+# RFC 6901: "/" then reference tokens, "~0" for "~" and "~1" for "/".
+JSON_POINTER_PATTERN = r"^(/([^~/]|~[01])*)+$"
+
+
+class SopsKey(StrictModel):
+    """Where the secret is in a SOPS-encrypted file of the repository."""
+
+    file: Annotated[
+        str,
+        Field(min_length=1, description="The SOPS file, relative to the repository root."),
+    ]
+    key: Annotated[
+        str,
+        Field(
+            pattern=JSON_POINTER_PATTERN,
+            description="JSON Pointer (RFC 6901) to the value in the decrypted document.",
+        ),
+    ]
+
+
+class SecretFromSops(StrictModel):
+    """Decrypt the secret from a SOPS file in the repository when rendering or deploying."""
+
+    fromSops: SopsKey
+
+
 def _secret_kind(value: object) -> str:
     # Choosing the branch up front gives one precise error instead of one per branch.
     if isinstance(value, dict):
+        if "fromSops" in value:
+            return "sops"
         return "file" if "fromFile" in value else "env"
     return "literal"
 
@@ -51,10 +79,17 @@ def _secret_kind(value: object) -> str:
 Secret = Annotated[
     Annotated[str, Tag("literal")]
     | Annotated[SecretFromEnv, Tag("env")]
-    | Annotated[SecretFromFile, Tag("file")],
+    | Annotated[SecretFromFile, Tag("file")]
+    | Annotated[SecretFromSops, Tag("sops")],
     Discriminator(_secret_kind),
 ]
 
+
+SecretReference = SecretFromEnv | SecretFromFile | SecretFromSops
+SECRET_DESCRIPTION = (
+    "A secret reference ({fromEnv: NAME}, {fromFile: PATH} or {fromSops: {file, key}}); "
+    "never a literal."
+)
 
 Provider = Literal["microsoft", "google", "custom"]
 
@@ -77,7 +112,7 @@ class OAuth2(StrictModel):
     clientId: Annotated[str, Field(min_length=1, description="Application (client) id.")]
     clientSecret: Annotated[
         Secret,
-        Field(description="A secret reference ({fromEnv: NAME} or {fromFile: PATH})."),
+        Field(description=SECRET_DESCRIPTION),
     ]
     tokenUrl: Annotated[
         str | None,
@@ -106,6 +141,6 @@ class Auth(StrictModel):
 
     password: Annotated[
         Secret | None,
-        Field(description="A secret reference ({fromEnv: NAME} or {fromFile: PATH})."),
+        Field(description=SECRET_DESCRIPTION),
     ] = None
     oauth2: OAuth2 | None = None

@@ -21,12 +21,16 @@ from smtp_gitops.settings.credentials import (
     DEFAULT_SCOPES,
     GOOGLE_TOKEN_URL,
     MICROSOFT_TOKEN_URL,
+    SECRET_DESCRIPTION,
     Auth,
     OAuth2,
     Provider,
     Secret,
     SecretFromEnv,
     SecretFromFile,
+    SecretFromSops,
+    SecretReference,
+    SopsKey,
     StrictModel,
 )
 from smtp_gitops.settings.vocabulary import (
@@ -62,6 +66,9 @@ __all__ = [
     "Secret",
     "SecretFromEnv",
     "SecretFromFile",
+    "SecretFromSops",
+    "SecretReference",
+    "SopsKey",
     "StrictModel",
 ]
 
@@ -101,9 +108,7 @@ class SmtpSet(SetBehaviour, StrictModel):
     username: Annotated[str | None, Field(description="Sender address and login name.")] = None
     password: Annotated[
         Secret | None,
-        Field(
-            description="A secret reference ({fromEnv: NAME} or {fromFile: PATH}); never a literal."
-        ),
+        Field(description=SECRET_DESCRIPTION),
     ] = None
     defaultCredentials: DefaultCredentials = False
     redirectToReportEmails: RedirectToReportEmails = False

@@ -18,7 +18,9 @@ from smtp_gitops.settings.diagnostics import Diagnostic, Mark
 SECRET_KEYS = frozenset({"password", "clientSecret"})
 
 # Rules whose messages are written without the offending value, so they can stay as they are.
-_VALUE_FREE_RULES = frozenset({"plaintext-secret", "credentials-missing", "credentials-ignored"})
+_VALUE_FREE_RULES = frozenset(
+    {"plaintext-secret", "credentials-missing", "credentials-ignored", "sops-reference"}
+)
 
 _WHAT = {
     "yaml-syntax": "is not valid YAML",

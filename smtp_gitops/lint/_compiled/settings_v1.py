@@ -9,6 +9,7 @@ REGEX_PATTERNS = {
     '^https?://[^\\s]+$': re.compile('^https?://[^\\s]+\\Z'),
     '^[A-Za-z_][A-Za-z0-9_]*$': re.compile('^[A-Za-z_][A-Za-z0-9_]*\\Z'),
     '^[a-z0-9][a-z0-9-]*$': re.compile('^[a-z0-9][a-z0-9-]*\\Z'),
+    '^(/([^~/]|~[01])*)+$': re.compile('^(/([^~/]|~[01])*)+\\Z'),
     '^[a-z0-9][a-z0-9-]{0,62}$': re.compile('^[a-z0-9][a-z0-9-]{0,62}\\Z')
 }
 
@@ -288,6 +289,11 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_
                             validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_secretfromfile(data__password, custom_formats, (name_prefix or "data") + ".password")
                             data__password_one_of_count5 += 1
                         except (JsonSchemaValueException, JsonSchemaValuesException): pass
+                    if data__password_one_of_count5 < 2:
+                        try:
+                            validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_secretfromsops(data__password, custom_formats, (name_prefix or "data") + ".password")
+                            data__password_one_of_count5 += 1
+                        except (JsonSchemaValueException, JsonSchemaValuesException): pass
                     if data__password_one_of_count5 != 1:
                         raise JsonSchemaValueException("" + (name_prefix or "data") + ".password must be valid exactly by one definition" + (" (" + str(data__password_one_of_count5) + " matches found)"), value=data__password, name="" + (name_prefix or "data") + ".password", rule='oneOf')
                     data__password_any_of_count4 += 1
@@ -348,6 +354,53 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_
             if not isinstance(data__enabled, (bool)):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".enabled must be boolean", value=data__enabled, name="" + (name_prefix or "data") + ".enabled", rule='type')
         else: data["enabled"] = True
+        if data_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
+    return data
+
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_secretfromsops(data, custom_formats={}, name_prefix=None):
+    if not isinstance(data, (dict)):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
+    data_is_dict = isinstance(data, dict)
+    if data_is_dict:
+        data__missing_keys = set(['fromSops']) - data.keys()
+        if data__missing_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", rule='required')
+        data_keys = set(data.keys())
+        if "fromSops" in data_keys:
+            data_keys.remove("fromSops")
+            data__fromSops = data["fromSops"]
+            validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_sopskey(data__fromSops, custom_formats, (name_prefix or "data") + ".fromSops")
+        if data_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
+    return data
+
+def validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_sopskey(data, custom_formats={}, name_prefix=None):
+    if not isinstance(data, (dict)):
+        raise JsonSchemaValueException("" + (name_prefix or "data") + " must be object", value=data, name="" + (name_prefix or "data") + "", rule='type')
+    data_is_dict = isinstance(data, dict)
+    if data_is_dict:
+        data__missing_keys = set(['file', 'key']) - data.keys()
+        if data__missing_keys:
+            raise JsonSchemaValueException("" + (name_prefix or "data") + " must contain " + (str(sorted(data__missing_keys)) + " properties"), value=data, name="" + (name_prefix or "data") + "", rule='required')
+        data_keys = set(data.keys())
+        if "file" in data_keys:
+            data_keys.remove("file")
+            data__file = data["file"]
+            if not isinstance(data__file, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".file must be string", value=data__file, name="" + (name_prefix or "data") + ".file", rule='type')
+            if isinstance(data__file, str):
+                data__file_len = len(data__file)
+                if data__file_len < 1:
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".file must be longer than or equal to 1 characters", value=data__file, name="" + (name_prefix or "data") + ".file", rule='minLength')
+        if "key" in data_keys:
+            data_keys.remove("key")
+            data__key = data["key"]
+            if not isinstance(data__key, (str)):
+                raise JsonSchemaValueException("" + (name_prefix or "data") + ".key must be string", value=data__key, name="" + (name_prefix or "data") + ".key", rule='type')
+            if isinstance(data__key, str):
+                if not REGEX_PATTERNS['^(/([^~/]|~[01])*)+$'].search(data__key):
+                    raise JsonSchemaValueException("" + (name_prefix or "data") + ".key must match pattern ^(/([^~/]|~[01])*)+$", value=data__key, name="" + (name_prefix or "data") + ".key", rule='pattern')
         if data_keys:
             raise JsonSchemaValueException("" + (name_prefix or "data") + " must not contain "+str(data_keys)+" properties", value=data, name="" + (name_prefix or "data") + "", rule='additionalProperties')
     return data

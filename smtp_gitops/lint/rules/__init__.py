@@ -35,6 +35,7 @@ SEMANTIC_RULES = (
     "multiple_enabled",
     "no_enabled_set",
     "plaintext_secret",
+    "sops_reference",
     "credentials_missing",
     "credentials_ignored",
     "port_tls_mismatch",

@@ -46,6 +46,8 @@ class SettingsContext:
     folder: str
     # ``metadata.production``, or the environment matched the configured production names.
     production: bool = False
+    # The repository the settings file belongs to: where ``fromSops`` files are looked up.
+    repository: str = "."
 
     def report(
         self, rule: Rule, path: Path, message: str, *, hint: str | None = None, key: bool = False
