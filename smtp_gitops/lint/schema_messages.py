@@ -55,7 +55,10 @@ _YAML11_BOOLEANS = {
 }
 
 SECRET_KEYS = frozenset({"password", "clientSecret"})
-SECRET_REFERENCE_HINT = "write `{fromEnv: VARIABLE}` or `{fromFile: /path/to/secret}`"
+SECRET_REFERENCE_HINT = (
+    "write `{fromEnv: VARIABLE}`, `{fromFile: /path/to/secret}` or "
+    "`{fromSops: {file: secrets/x.sops.yaml, key: /pointer}}`"
+)
 BOTH_REFERENCES_HINT = (
     "a secret reference takes exactly one of `fromEnv` or `fromFile`; keep the one the secret "
     "is read from"
