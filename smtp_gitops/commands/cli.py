@@ -16,6 +16,7 @@ from smtp_gitops.version import __version__
 # does not pay for the others' options and imports.
 LAZY_COMMANDS = {
     "check-connection": "smtp_gitops.commands.check_connection:check_connection",
+    "check-dns": "smtp_gitops.commands.check_dns:check_dns",
     "deploy": "smtp_gitops.commands.deploy:deploy",
     "init": "smtp_gitops.commands.init:init",
     "migrate": "smtp_gitops.commands.migrate:migrate",
