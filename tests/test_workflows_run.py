@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dns_server import dns_server
 from tests.portal import SECRET, portal
 from tests.workflow_runner import (
     Contexts,
@@ -84,11 +85,13 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
         yield Workspace(root, tmp_path / "runner")
 
 
-def run_all(steps: list[Step], workspace: Workspace) -> list[Ran]:
+def run_all(
+    steps: list[Step], workspace: Workspace, runner_env: dict[str, str] | None = None
+) -> list[Ran]:
     ran = []
     for step in steps:
         if calls_smtp_gitops(step):
-            result = run_step(step, workspace.root, workspace.runner)
+            result = run_step(step, workspace.root, workspace.runner, runner_env)
             assert result.returncode == 0, (step.name, step.matrix, result.output)
             ran.append(result)
     return ran
@@ -101,12 +104,32 @@ def contexts(**github: str) -> Contexts:
 def test_the_pull_request_workflow_runs_green(workspace: Workspace) -> None:
     staging = workspace.root / "environments" / "staging" / "smtp.yaml"
     staging.write_text(staging.read_text().replace("enabled: true", "enabled: false", 1))
-    ran = run_all(workflow_steps(EXAMPLES / "pull-request.yml", contexts()), workspace)
+    git(
+        workspace.root,
+        "-c",
+        "user.name=ci",
+        "-c",
+        "user.email=ci@example.com",
+        "commit",
+        "-qam",
+        "c2",
+    )
+    # The runner's resolver is a DNS server on loopback that knows none of the domains.
+    with dns_server({}) as (nameserver, asked):
+        ran = run_all(
+            workflow_steps(EXAMPLES / "pull-request.yml", contexts()),
+            workspace,
+            {"SMTP_GITOPS_NAMESERVER": nameserver},
+        )
     assert {r.step.name for r in ran} >= {
         "Validate (annotations on the changed lines)",
         "Validate (SARIF for code scanning)",
         "Plan",
     }
+    [dns] = [r for r in ran if "check-dns" in r.step.run]
+    assert "::warning title=smtp-gitops check-dns::" in dns.output, dns.output
+    assert "staging / " in dns.output and "prod /" not in dns.output
+    assert asked.asked, "check-dns asked the runner's resolver, nothing else"
     sarif = json.loads((workspace.root / "smtp-gitops.sarif").read_text())
     assert sarif["version"] == "2.1.0"
     plan = (workspace.root / "plan.md").read_text()

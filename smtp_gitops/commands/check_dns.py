@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     "--nameserver",
     "nameservers",
     multiple=True,
+    envvar="SMTP_GITOPS_NAMESERVER",
     metavar="ADDR[:PORT]",
-    help="Ask this resolver (repeatable; default: the system's).",
+    help="Ask this resolver (repeatable; env SMTP_GITOPS_NAMESERVER, separated by spaces; "
+    "default: the system's).",
 )
 @click.option(
     "--timeout",
