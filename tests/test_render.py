@@ -179,7 +179,7 @@ def test_secrets_are_redacted_when_printing_to_a_terminal(repo: Path) -> None:
 def test_unwritable_out_is_a_clear_error(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (repo / "blocker").write_text("a file, not a folder")
     code, _, err = render(capsys, "prod", "--out", str(repo / "blocker" / "smtp.json"))
-    assert code == 1 and "cannot write" in err and "Traceback" not in err
+    assert code == 2 and "blocker is not a folder" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("special", ["/dev/zero", "fifo", "folder"])

@@ -111,7 +111,6 @@ MUTATIONS = [
     ("spec.sets.0.port", 65536),
     ("spec.sets.0.port", 465),
     ("spec.sets.0.port", True),
-    ("spec.sets.0.port", 587.0),
     ("spec.sets.0.enabled", "yes"),
     ("spec.sets.0.name", "Primary"),
     ("spec.sets.0.name", "-x"),
@@ -159,6 +158,17 @@ def test_model_and_schema_agree(path: str, value: Any) -> None:
     except ValidationError:
         model_ok = False
     assert schema_ok == model_ok
+
+
+@pytest.mark.parametrize("text", ["1025.0", "1e3", "587.0"])
+def test_a_float_is_not_a_port_though_json_schema_cannot_tell(text: str, check: Any) -> None:
+    """JSON has one kind of number, so a JSON Schema "integer" admits 587.0 (and editors, which
+    read YAML into JSON, say nothing); the model and validate are strict: a float is no port."""
+    from tests.helpers import VALID
+
+    found = check(VALID.replace("port: 587", f"port: {text}"))
+    assert [(d.rule, d.line) for d in found] == [("schema", 11)], found
+    assert "expected an integer" in found[0].message
 
 
 def test_bundled_examples_pass_the_json_schema_after_layering() -> None:

@@ -48,7 +48,8 @@ def test_in_sync_after_a_deploy(env: Path, capsys: pytest.CaptureFixture[str]) -
         code, output = status(capsys, "--format", "json")
     document = json.loads(output)
     assert code == 0
-    assert document["summary"] == {"environments": 1, "inSync": 1, "drifted": 0}
+    assert document["summary"] == {"environments": 1, "inSync": 1, "drifted": 0, "unchecked": 0}
+    assert document["errors"] == []
     [prod] = document["environments"]
     assert prod["inSync"] and prod["findings"] == []
     assert prod["desiredDigest"] == prod["deployedDigest"] == digest_of(out.read_bytes())

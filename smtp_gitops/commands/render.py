@@ -7,6 +7,7 @@ import sys
 import click
 
 from smtp_gitops.commands.common import fail, load_or_exit, root_option
+from smtp_gitops.exit_codes import EXIT_USAGE
 
 
 @click.command()
@@ -27,11 +28,16 @@ def render(
     quiet: bool,
 ) -> None:
     """Render ENV's runtime config: merged, validated, secrets resolved, template applied."""
-    from smtp_gitops.render.files import write_atomic
+    from smtp_gitops.render.files import OutputRefused, check_output_path, write_atomic
     from smtp_gitops.render.render import RenderError, render_settings
     from smtp_gitops.render.secrets import SecretError
 
     loaded = load_or_exit(ctx, environment, root, quiet=quiet)
+    if out is not None:
+        try:
+            check_output_path(out, loaded.repository)  # before any secret is resolved
+        except OutputRefused as error:
+            fail(ctx, str(error), EXIT_USAGE)
     if out is None and not redact and sys.stdout.isatty():
         # A terminal is a shared screen (and scrollback): show the shape, not the passwords.
         redact = True

@@ -55,7 +55,11 @@ def status(
         fail(ctx, str(error), EXIT_USAGE)
     names = list(environments) or list(layout.environments(root))
     results: list[EnvironmentStatus] = []
-    unusable = False
+    problems: list[str] = []
+    if not names:
+        problems.append(
+            f"no environment under {root}/: a drift check that finds nothing does not pass"
+        )
     for name in names:
         try:
             loaded = load_environment(name, root)
@@ -71,8 +75,7 @@ def status(
             results.append(environment_status(settings, repository=loaded.repository))
         except InvalidSettings as error:
             print_diagnostics(error.diagnostics)
-            click.echo(f"Error: {name}: {error}", err=True)
-            unusable = True
+            problems.append(f"{name}: {error}")
         except (
             SettingsRefused,
             RenderError,
@@ -80,15 +83,19 @@ def status(
             SecretFormatError,
             DeployUsageError,
         ) as error:
-            click.echo(f"Error: {name}: {error}", err=True)
-            unusable = True
-    click.echo(_FORMATS[output_format](results), nl=False)
-    if unusable:
+            problems.append(f"{name}: {error}")
+    if names and not results and not problems:
+        problems.append(f"no environment under {root}/ has spec.render.output: nothing is deployed")
+    # The errors first: a drift check that could not check must never read as a pass.
+    for problem in problems:
+        click.echo(f"Error: {problem}", err=True)
+    click.echo(_FORMATS[output_format](results, problems), nl=False)
+    if problems:
         ctx.exit(EXIT_USAGE)
     ctx.exit(EXIT_OK if all(r.in_sync for r in results) else EXIT_FAILED)
 
 
-def _text(results: list[EnvironmentStatus]) -> str:
+def _text(results: list[EnvironmentStatus], problems: list[str]) -> str:
     from smtp_gitops.deploy.status import short
 
     lines = []
@@ -106,24 +113,27 @@ def _text(results: list[EnvironmentStatus]) -> str:
     drifted = sum(1 for r in results if not r.in_sync)
     lines.append(
         f"{len(results)} environment(s): {len(results) - drifted} in sync, {drifted} drifted"
+        + (f", {len(problems)} could not be checked" if problems else "")
     )
     return "\n".join(lines) + "\n"
 
 
-def _json(results: list[EnvironmentStatus]) -> str:
+def _json(results: list[EnvironmentStatus], problems: list[str]) -> str:
     drifted = sum(1 for r in results if not r.in_sync)
     document = {
         "environments": [r.to_json() for r in results],
+        "errors": problems,
         "summary": {
             "environments": len(results),
             "inSync": len(results) - drifted,
             "drifted": drifted,
+            "unchecked": len(problems),
         },
     }
     return json.dumps(document, indent=2) + "\n"
 
 
-def _markdown(results: list[EnvironmentStatus]) -> str:
+def _markdown(results: list[EnvironmentStatus], problems: list[str]) -> str:
     from smtp_gitops.deploy.status import short
     from smtp_gitops.settings.untrusted_text import markdown_code
 
@@ -142,6 +152,8 @@ def _markdown(results: list[EnvironmentStatus]) -> str:
                 f"| {_code(result.environment)} | ⚠️ {finding.kind} | {node}"
                 f"{_code(finding.message)} |"
             )
+    for problem in problems:
+        lines.append(f"| — | ❌ could not check | {_code(problem)} |")
     return "\n".join(lines) + "\n"
 
 

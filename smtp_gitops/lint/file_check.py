@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from smtp_gitops.lint.fast_schema import clean_document
 from smtp_gitops.lint.loader import LoadedFile, load_file, load_text
-from smtp_gitops.lint.rules import semantic_checks, unsafe_yaml
+from smtp_gitops.lint.rules import plaintext_secret, semantic_checks, unsafe_yaml
 from smtp_gitops.lint.rules.base import SettingsContext
 from smtp_gitops.lint.schema_check import (
     api_version_mismatch,
@@ -178,6 +178,8 @@ class Validator:
             model, problems = check_schema(root, base_sets=base_sets)
             result.diagnostics += problems
             settings = model
+            if model is None:
+                result.diagnostics += plaintext_secret.check_tree(root)
         if settings is not None and isinstance(root, MapNode):
             production = settings.metadata.production or any(
                 fnmatch.fnmatchcase(folder, pattern) for pattern in self._production_environments

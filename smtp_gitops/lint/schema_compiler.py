@@ -21,6 +21,7 @@ from smtp_gitops.settings.schema import SCHEMA_VERSIONS, json_schema, without_ke
 COMPILED = Path(__file__).resolve().parent / "_compiled"
 # Keywords that only document a schema: dropping them keeps the generated code small.
 _ANNOTATIONS = ("title", "description")
+_WHOLE_FLOAT = re.compile(r" and not \(isinstance\((\w+), float\) and \1\.is_integer\(\)\)")
 _DEFINITION_ARGUMENT = re.compile(r", definition=.*?(, rule='\w+'\)$)", re.MULTILINE)
 
 
@@ -39,6 +40,9 @@ def compiled_source(version: str, *, partial: bool = False) -> str:
     code = code.replace("from fastjsonschema import", "from smtp_gitops.lint._compiled import", 1)
     # YAML never yields a Decimal, and importing `decimal` costs more than the whole check.
     code = code.replace("from decimal import Decimal\n", "Decimal = float\n", 1)
+    # JSON Schema's "integer" admits 1025.0 and 1e3; a port is strictly an integer here, as in
+    # the model (a float in YAML is a typo or a misunderstanding, never a port).
+    code = _WHOLE_FLOAT.sub("", code)
     # Each raise repeats its whole sub-schema; nothing reads it, and it would triple the module.
     code = _DEFINITION_ARGUMENT.sub(r"\1", code)
     if "fastjsonschema" in code or "definition=" in code or "import Decimal" in code:

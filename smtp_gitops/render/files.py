@@ -13,6 +13,56 @@ def _temp_prefix(path: str) -> str:
     return f"{TEMP_PREFIX}{os.path.basename(path)}."
 
 
+class OutputRefused(Exception):
+    """The path cannot take an output; the message names the real cause."""
+
+
+def check_output_path(path: str, repository: str | None = None) -> None:
+    """Refuse ``path`` as an output unless it is a regular file or nothing yet: a device, FIFO,
+    socket, folder or link there is never replaced by a file of secrets. A missing folder is
+    created later only inside ``repository`` (``build/`` beside the settings); anywhere else
+    it is an error naming it."""
+    import stat as stat_module
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    except NotADirectoryError:
+        info = None
+    if info is not None and not stat_module.S_ISREG(info.st_mode):
+        kind = next(
+            (
+                name
+                for test, name in (
+                    (stat_module.S_ISLNK, "a symbolic link"),
+                    (stat_module.S_ISDIR, "a folder"),
+                    (stat_module.S_ISFIFO, "a FIFO"),
+                    (stat_module.S_ISSOCK, "a socket"),
+                    (stat_module.S_ISCHR, "a character device"),
+                    (stat_module.S_ISBLK, "a block device"),
+                )
+                if test(info.st_mode)
+            ),
+            "not a regular file",
+        )
+        raise OutputRefused(f"{path} is {kind}; only a regular file is replaced")
+    probe = folder
+    while not os.path.lexists(probe):
+        probe = os.path.dirname(probe)
+    if not os.path.isdir(probe):
+        raise OutputRefused(f"{probe} is not a folder, so {path} cannot be written")
+    inside = repository is not None and os.path.commonpath(
+        [os.path.realpath(repository), os.path.realpath(probe)]
+    ) == os.path.realpath(repository)
+    if probe != folder and not inside:
+        missing = folder
+        while os.path.dirname(missing) != probe:
+            missing = os.path.dirname(missing)
+        raise OutputRefused(f"the folder {missing} does not exist (create it first)")
+
+
 def write_atomic(
     path: str,
     data: bytes,

@@ -8,19 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from smtp_gitops.settings.vocabulary import ENV_VAR_PATTERN
-
-
-def _whole_float_to_int(value: object) -> object:
-    # JSON Schema's "integer" admits 587.0; accepting it keeps the model and the schema in step.
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-ACCEPT_WHOLE_FLOAT = BeforeValidator(_whole_float_to_int)
 
 
 class StrictModel(BaseModel):

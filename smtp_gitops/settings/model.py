@@ -17,7 +17,6 @@ from smtp_gitops.settings.behaviour import (
     SetV2Behaviour,
 )
 from smtp_gitops.settings.credentials import (
-    ACCEPT_WHOLE_FLOAT,
     DEFAULT_SCOPES,
     GOOGLE_TOKEN_URL,
     MICROSOFT_TOKEN_URL,
@@ -47,7 +46,6 @@ from smtp_gitops.settings.vocabulary import (
 
 # The vocabulary and the credentials have modules of their own; importing them from here works.
 __all__ = [
-    "ACCEPT_WHOLE_FLOAT",
     "API_VERSION",
     "API_VERSIONS",
     "API_VERSION_V2",
@@ -84,9 +82,7 @@ SetName = Annotated[
 ]
 Enabled = Annotated[bool, Field(description="Whether the portal may use this set.")]
 NetworkHost = Annotated[str, Field(min_length=1, description="SMTP server host name or IP.")]
-Port = Annotated[
-    int, Field(ge=1, le=65535, description="SMTP port; 587 is recommended."), ACCEPT_WHOLE_FLOAT
-]
+Port = Annotated[int, Field(ge=1, le=65535, description="SMTP port; 587 is recommended.")]
 EnableSsl = Annotated[bool, Field(description="Use TLS (STARTTLS, or implicit on 465).")]
 DefaultCredentials = Annotated[
     bool, Field(description="Use the default credentials instead of this set's.")
@@ -148,7 +144,6 @@ class ReloadConfig(StrictModel):
     retries: Annotated[
         int,
         Field(ge=0, le=10, description="Retries after a 5xx, 429 or connection error."),
-        ACCEPT_WHOLE_FLOAT,
     ] = 3
 
 

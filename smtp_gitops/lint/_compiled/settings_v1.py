@@ -143,7 +143,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_
         if "retries" in data_keys:
             data_keys.remove("retries")
             data__retries = data["retries"]
-            if not isinstance(data__retries, (int)) and not (isinstance(data__retries, float) and data__retries.is_integer()) or isinstance(data__retries, bool):
+            if not isinstance(data__retries, (int)) or isinstance(data__retries, bool):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".retries must be integer", value=data__retries, name="" + (name_prefix or "data") + ".retries", rule='type')
             if isinstance(data__retries, (int, float, Decimal)) and not isinstance(data__retries, bool):
                 if data__retries < 0:
@@ -233,7 +233,7 @@ def validate_https___smtp_gitops_dev_schema_smtp_settings_v1_schema_json___defs_
         if "port" in data_keys:
             data_keys.remove("port")
             data__port = data["port"]
-            if not isinstance(data__port, (int)) and not (isinstance(data__port, float) and data__port.is_integer()) or isinstance(data__port, bool):
+            if not isinstance(data__port, (int)) or isinstance(data__port, bool):
                 raise JsonSchemaValueException("" + (name_prefix or "data") + ".port must be integer", value=data__port, name="" + (name_prefix or "data") + ".port", rule='type')
             if isinstance(data__port, (int, float, Decimal)) and not isinstance(data__port, bool):
                 if data__port < 1:

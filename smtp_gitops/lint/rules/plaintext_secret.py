@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 from smtp_gitops.lint.rules.base import SettingsContext, rule
 from smtp_gitops.settings.diagnostics import Diagnostic, Severity
+from smtp_gitops.settings.yamlnodes import Node, ScalarNode, SeqNode, get
 
 RULE = rule(__doc__, "plaintext-secret", Severity.ERROR)
 
@@ -35,3 +36,32 @@ def check(context: SettingsContext) -> Iterator[Diagnostic]:
                 hint=f"use `password: {{fromEnv: {stem}_PASSWORD}}` "
                 "and rotate the exposed password",
             )
+
+
+# Where a literal secret can sit in a set, v1 and v2 alike, with what it is called.
+_SECRET_PLACES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("password",), "password"),
+    (("auth", "password"), "password"),
+    (("auth", "oauth2", "clientSecret"), "OAuth client secret"),
+)
+
+
+def check_tree(root: Node) -> Iterator[Diagnostic]:
+    """The same finding on a document that failed the schema, read from its nodes: a literal
+    secret is the most important finding of a pull request, and must not wait for the next
+    push because a port is quoted."""
+    sets = get(root, ("spec", "sets"))
+    if not isinstance(sets, SeqNode):
+        return
+    for item in sets.items:
+        name = get(item, ("name",))
+        label = name.value if isinstance(name, ScalarNode) else "?"
+        for path, what in _SECRET_PLACES:
+            value = get(item, path)
+            if isinstance(value, ScalarNode) and isinstance(value.value, str):
+                yield RULE.diagnostic(
+                    value.mark,
+                    f"set {label!r} has a literal {what}; secrets must not be committed",
+                    hint="use a secret reference ({fromEnv: NAME}) and rotate the exposed one",
+                    end=value.end,
+                )
