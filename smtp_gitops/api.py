@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def validate_paths(
-    paths: Iterable[str | os.PathLike[str]] = (),
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] = (),
     config: Config | None = None,
     *,
     jobs: int = 1,
@@ -32,7 +32,8 @@ def validate_paths(
 
     Returns the report: ``files`` read, ``diagnostics`` sorted by place, and ``problems``, the
     paths that could not be checked (missing, a folder without ``smtp.yaml``, unreadable).
-    ``jobs`` > 1 lets a large run fork up to that many worker processes.
+    ``jobs`` > 1 lets a large run fork up to that many worker processes. A single path may be
+    given as it is (``validate_paths("environments")``).
     """
     from smtp_gitops.lint.config import Config
     from smtp_gitops.lint.rule_selection import RuleSelection
@@ -41,7 +42,9 @@ def validate_paths(
 
     config = config if config is not None else Config()
     selection = RuleSelection(config.severity)
-    found = discover([os.fspath(path) for path in paths] or [config.root])
+    # One path given as a string is that path, not its letters.
+    listed = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
+    found = discover([os.fspath(path) for path in listed] or [config.root])
     report, unreadable = validate_files(
         found.files,
         production_environments=config.production_environments,

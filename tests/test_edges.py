@@ -83,3 +83,158 @@ def test_a_literal_password_is_reported_with_a_schema_error(
     found = check(text)  # type: ignore[operator]
     assert sorted(d.rule for d in found) == ["plaintext-secret", "schema"]
     assert all("hunter2" not in d.message for d in found)
+
+
+# Deploy and status tell what they know.
+
+
+def test_a_lock_timeout_names_the_holders_deploy_id(tmp_path: Path) -> None:
+    from tests.portal import portal
+    from tests.test_deploy import settings, spawn_deploy, wait_for
+
+    out = tmp_path / "smtp.json"
+    with portal(delay=3) as node:
+        write_env(tmp_path, "prod", settings(out, [node.url], retries=0, timeout=10))
+        first = spawn_deploy(tmp_path)
+        wait_for(lambda: len(node.state.deliveries) == 1)
+        second = spawn_deploy(tmp_path, "--lock-timeout", "0.3")
+        output = second.communicate(timeout=30)[0]
+        first.communicate(timeout=30)
+    assert second.returncode == 1
+    deploy_id = json.loads(node.state.deliveries[0].body)["data"]["deployId"]
+    assert f"deployId {deploy_id}" in output, output
+
+
+def test_a_rejected_signature_is_said_as_that(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import base64
+
+    from tests.portal import SECRET, portal
+    from tests.test_deploy import PASSWORD, settings
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", PASSWORD)
+    monkeypatch.setenv("PORTAL_RELOAD_SECRET", SECRET)
+    other = "whsec_" + base64.b64encode(b"another-node-secret-0123456789").decode()
+    with portal(secret=other) as node:
+        write_env(tmp_path, "prod", settings(tmp_path / "smtp.json", [node.url], retries=0))
+        assert main(["deploy", "prod"]) == 1
+        deployed = capsys.readouterr()
+        assert main(["status", "prod"]) == 1
+        status = capsys.readouterr()
+    for shown in (deployed.out, status.out):
+        assert "the node rejected the signature: is the reload secret the node's secret?" in shown
+
+
+def test_a_deploy_from_a_dirty_tree_warns_records_it_and_status_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    from tests.portal import SECRET, portal
+    from tests.test_deploy import PASSWORD, settings, state_of
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@e.x", *args],
+            cwd=tmp_path,
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", PASSWORD)
+    monkeypatch.setenv("PORTAL_RELOAD_SECRET", SECRET)
+    out = tmp_path / "build" / "smtp.json"
+    (tmp_path / ".gitignore").write_text("build/\n")
+    git("init", "-q")
+    with portal() as node:
+        write_env(tmp_path, "prod", settings(out, [node.url]))
+        git("add", "-A")
+        git("commit", "-qm", "one")
+        write_env(tmp_path, "prod", settings(out, [node.url], port=2525))
+        assert main(["deploy", "prod", "--require-clean"]) == 2
+        assert "uncommitted changes" in capsys.readouterr().err
+        assert main(["deploy", "prod"]) == 0
+        assert "warning: the work tree has uncommitted changes" in capsys.readouterr().out
+        assert state_of(out)["deployed"]["dirty"] is True
+        history = (tmp_path / "build" / "smtp.json.history.jsonl").read_text()
+        assert json.loads(history.splitlines()[-1])["dirty"] is True
+        assert main(["status", "prod"]) == 1
+        assert "came from uncommitted changes" in capsys.readouterr().out
+
+
+# The receiver's own arguments, the schema compiler, the API.
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--port", "99999"], "is not a port"),
+        (["--host", "192.0.2.1", "--port", "8799"], "cannot listen on 192.0.2.1:8799"),
+        (["--exec-timeout", "soon"], "is not a number of seconds"),
+    ],
+)
+def test_the_receivers_arguments_are_checked(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.portal import SECRET
+
+    done = subprocess.run(
+        [sys.executable, "-m", "smtp_gitops.receiver", *args],
+        env={**os.environ, "PORTAL_RELOAD_SECRET": SECRET},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2 and message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from tests.portal import SECRET
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "smtp_gitops.receiver", "--port", str(port)],
+            env={**os.environ, "PORTAL_RELOAD_SECRET": SECRET},
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    assert done.returncode == 2 and "Address already in use" in done.stderr
+
+
+def test_the_schema_compiler_has_help_and_check(capsys: pytest.CaptureFixture[str]) -> None:
+    from smtp_gitops.lint import schema_compiler
+
+    compiled = sorted(schema_compiler.COMPILED.glob("*.py"))
+    before = [p.stat().st_mtime_ns for p in compiled]
+    with pytest.raises(SystemExit) as done:
+        schema_compiler.main(["--help"])
+    assert done.value.code == 0 and "--check" in capsys.readouterr().out
+    assert schema_compiler.main(["--check"]) == 0
+    assert [p.stat().st_mtime_ns for p in compiled] == before, "help and check write nothing"
+
+
+def test_validate_paths_takes_a_single_path_as_a_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smtp_gitops import validate_paths
+
+    monkeypatch.chdir(tmp_path)
+    write_env(tmp_path, "prod", VALID)
+    report = validate_paths("environments")
+    assert report.files == ["environments/prod/smtp.yaml"] and report.problems == []

@@ -31,6 +31,11 @@ allow_target_option = click.option(
 @click.option("--dry-run", is_flag=True, help="Validate and render; write and send nothing.")
 @click.option("--force", is_flag=True, help="Write and reload even if every node has it.")
 @click.option(
+    "--require-clean",
+    is_flag=True,
+    help="Refuse (exit 2) to deploy from a work tree with uncommitted changes.",
+)
+@click.option(
     "--allow-older",
     is_flag=True,
     help="Deploy a revision older than the deployed one (a deliberate rollback).",
@@ -52,6 +57,7 @@ def deploy(
     environment: str,
     dry_run: bool,
     force: bool,
+    require_clean: bool,
     allow_older: bool,
     lock_timeout: float,
     allow_output: tuple[str, ...],
@@ -82,6 +88,7 @@ def deploy(
         dry_run=dry_run,
         force=force,
         allow_older=allow_older,
+        require_clean=require_clean,
         lock_timeout=lock_timeout,
         policy=policy,
     )

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 
 MAX_ANSWER_BYTES = 64 * 1024
 MAX_CONCURRENT = 128
-MAX_REASON_CHARS = 200
+MAX_REASON_CHARS = 300
+REJECTED_SIGNATURE = "the node rejected the signature: is the reload secret the node's secret?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,8 @@ async def _deliver(
                     break
                 return NodeResult(url, True, attempts, status, confirmed=True)
             reason = one_line(f"HTTP {answer.status} {answer.reason}{_said(answer)}")
+            if answer.status == 401:
+                reason = one_line(f"{reason}: {REJECTED_SIGNATURE}")
             if not (answer.status >= 500 or answer.status == 429):
                 if 300 <= answer.status < 400:
                     reason += " (redirects are not followed)"
@@ -361,8 +364,9 @@ async def _query_all(targets: Sequence[str], key: bytes, policy: RetryPolicy) ->
             if answer.status == 404:
                 return NodeStatus(url, True)
             if answer.status != 200:
+                rejected = f": {REJECTED_SIGNATURE}" if answer.status == 401 else ""
                 return NodeStatus(
-                    url, False, reason=one_line(f"HTTP {answer.status} {answer.reason}")
+                    url, False, reason=one_line(f"HTTP {answer.status} {answer.reason}{rejected}")
                 )
             try:
                 reloaded = json.loads(answer.body)

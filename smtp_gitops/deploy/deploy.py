@@ -74,6 +74,7 @@ class DeployOptions:
     dry_run: bool = False
     force: bool = False
     allow_older: bool = False  # deploy a revision git knows to be older than the deployed one
+    require_clean: bool = False  # refuse a work tree with uncommitted changes (exit 2)
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     policy: DeployPolicy = field(default_factory=DeployPolicy)
     backoff_base: float = 0.5
@@ -103,6 +104,12 @@ def git_revision(cwd: str | None = None) -> str | None:
     done = _git("rev-parse", "HEAD", cwd=cwd)
     revision = done.stdout.strip() if done is not None else ""
     return revision if done is not None and done.returncode == 0 and revision else None
+
+
+def work_tree_dirty(cwd: str | None = None) -> bool:
+    """Whether tracked files differ from HEAD (what is rendered is then not HEAD's)."""
+    done = _git("status", "--porcelain", "--untracked-files=no", cwd=cwd)
+    return done is not None and done.returncode == 0 and bool(done.stdout.strip())
 
 
 def is_older(revision: str, than: str, cwd: str | None = None) -> bool:
@@ -200,14 +207,26 @@ def deploy(
     # The revision is read with the render, so the one recorded is the one rendered: a deploy
     # that waits for the lock while the checkout moves on records what it really deploys.
     revision = git_revision(repository)
+    dirty = revision is not None and work_tree_dirty(repository)
+    if dirty and options.require_clean:
+        raise DeployUsageError(
+            "the work tree has uncommitted changes (--require-clean): commit them, or deploy "
+            "from a clean checkout"
+        )
     content = render_settings(settings, environ=env, repository=repository).encode("utf-8")
     passwords = set_passwords(settings, redact=False, environ=env, repository=repository)
     secrets = [secret, *passwords.values()]
     write = _quiet_on_closed_output(echo)
     say: Callable[[str], None] = lambda line: write(scrub(line, secrets))  # noqa: E731
     run = _Run(settings.metadata.environment, output, targets, reload, key, options, say)
-    run.revision, run.repository = revision, repository
-    holder = {"since": rfc3339(now_utc())}
+    run.revision, run.repository, run.dirty = revision, repository, dirty
+    if dirty:
+        say(
+            f"warning: the work tree has uncommitted changes: deploying them as revision "
+            f"{(revision or '')[:12]} plus those changes (recorded as dirty)"
+        )
+    run.deploy_id = new_deploy_id()
+    holder = {"deployId": run.deploy_id, "since": rfc3339(now_utc())}
     try:
         with deploy_lock(output, options.lock_timeout, holder, say):
             # The folder is opened once, under the lock, and checked where the kernel says it
@@ -256,6 +275,8 @@ class _Run:
     revision: str | None = None
     repository: str | None = None
     folder: int | None = None  # the output's folder, opened under the lock
+    deploy_id: str = field(default_factory=new_deploy_id)
+    dirty: bool = False  # the work tree held uncommitted changes to what was rendered
 
     @property
     def name(self) -> str:
@@ -300,11 +321,12 @@ class _Run:
                 f"{len(self.targets)} node(s) do not confirm running it: sending the reload"
             )
         attempt = Attempt(
-            deployId=new_deploy_id(),
+            deployId=self.deploy_id,
             environment=self.environment,
             configDigest=digest,
             previousDigest=self.digest(previous.content),
             revision=self.revision,
+            dirty=self.dirty,
             targets=self.targets,
             startedAt=rfc3339(now_utc()),
             nodes={url: NodeRecord() for url in self.targets},
@@ -460,7 +482,11 @@ class _Run:
         attempt.finishedAt = rfc3339(now_utc())
         if outcome == SUCCEEDED:
             self.state.deployed = Deployed(
-                attempt.configDigest, attempt.deployId, attempt.revision, attempt.finishedAt
+                attempt.configDigest,
+                attempt.deployId,
+                attempt.revision,
+                attempt.finishedAt,
+                attempt.dirty,
             )
         if why:
             self.say(f"{self.environment}: deploy {outcome}: {one_line(why)}")

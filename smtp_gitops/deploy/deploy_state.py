@@ -76,6 +76,7 @@ class Attempt:
     finishedAt: str | None = None
     result: str = PENDING
     nodes: dict[str, NodeRecord] = field(default_factory=dict)
+    dirty: bool = False  # rendered from a work tree with uncommitted changes
 
 
 @dataclass(slots=True)
@@ -86,6 +87,7 @@ class Deployed:
     deployId: str
     revision: str | None
     at: str
+    dirty: bool = False
 
 
 @dataclass(slots=True)
@@ -137,7 +139,7 @@ def _attempt(data: Any) -> Attempt:
         str(url): NodeRecord(**_fields(record, ("status",), ("detail",)))
         for url, record in nodes.items()
     }
-    return Attempt(**found, targets=targets, nodes=records)
+    return Attempt(**found, targets=targets, nodes=records, dirty=data.get("dirty") is True)
 
 
 def load_state(output: str, dir_fd: int | None = None) -> DeployState:
@@ -153,7 +155,10 @@ def load_state(output: str, dir_fd: int | None = None) -> DeployState:
             return DeployState(problem=f"unknown state version {shown}")
         last = _attempt(data["last"]) if data.get("last") else None
         deployed = (
-            Deployed(**_fields(data["deployed"], ("deployId", "at"), ("configDigest", "revision")))
+            Deployed(
+                **_fields(data["deployed"], ("deployId", "at"), ("configDigest", "revision")),
+                dirty=isinstance(data["deployed"], dict) and data["deployed"].get("dirty") is True,
+            )
             if data.get("deployed")
             else None
         )
@@ -180,6 +185,7 @@ def append_history(output: str, attempt: Attempt, dir_fd: int | None = None) -> 
         "revision": attempt.revision,
         "configDigest": attempt.configDigest,
         "result": attempt.result,
+        "dirty": attempt.dirty,
         "nodes": {url: record.status for url, record in attempt.nodes.items()},
     }
     # Never through a link, never into a FIFO (which would hang while the lock is held).

@@ -494,17 +494,33 @@ class ReceiverServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}/api/reload-application"
 
 
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1 to 65535)")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text!r} is not between 0 and 3600 seconds")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m smtp_gitops.receiver",
         description="Receive, verify and act on smtp-gitops reload webhooks on a portal node.",
     )
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8787)
+    parser.add_argument("--port", type=_port, default=8787)
     parser.add_argument("--secret-env", default="PORTAL_RELOAD_SECRET")
     parser.add_argument("--exec", dest="command", help="run this command on each new delivery")
     parser.add_argument(
-        "--exec-timeout", type=float, default=DEFAULT_EXEC_TIMEOUT, help="seconds (default 60)"
+        "--exec-timeout", type=_seconds, default=DEFAULT_EXEC_TIMEOUT, help="seconds (default 60)"
     )
     parser.add_argument(
         "--config", help="the file this node loads: its keyed digest is returned after --exec"
@@ -522,7 +538,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     state = ReceiverState(
         secret, command=args.command, command_timeout=args.exec_timeout, config=args.config
     )
-    server = ReceiverServer((args.host, args.port), state)
+    try:
+        server = ReceiverServer((args.host, args.port), state)
+    except OSError as error:  # in use, not this machine's address, or a name that does not resolve
+        reason = error.strerror or str(error)
+        print(f"error: cannot listen on {args.host}:{args.port}: {reason}", file=sys.stderr)
+        return 2
     print(f"listening on {server.url}", flush=True)
     try:
         server.serve_forever()

@@ -100,6 +100,14 @@ def environment_status(
     status.revision = deployed.revision if deployed else None
     if deployed is None:
         found.append(Finding(NOT_DEPLOYED, "no successful deploy is recorded for this output"))
+    elif deployed.dirty:
+        found.append(
+            Finding(
+                NOT_DEPLOYED,
+                "the deployed config came from uncommitted changes on top of revision "
+                f"{printable((deployed.revision or 'unknown')[:12])}: git does not hold it",
+            )
+        )
     elif deployed.configDigest != desired_digest:
         found.append(
             Finding(
@@ -129,7 +137,16 @@ def environment_status(
 
     assert reload is not None
     status.nodes = len(reload.targets)
-    for node in query_all(reload.targets, key, reload.timeoutSeconds):
+    found.extend(_node_findings(reload.targets, key, reload.timeoutSeconds, expected))
+    return status
+
+
+def _node_findings(
+    targets: list[str], key: bytes, timeout: float, expected: str | None
+) -> list[Finding]:
+    """What each node says it last loaded, against ``expected``."""
+    found = []
+    for node in query_all(targets, key, timeout):
         if not node.reachable:
             found.append(Finding(NODE_UNREACHABLE, f"no status: {node.reason}", node.url))
         elif node.reloaded is None:
@@ -143,4 +160,4 @@ def environment_status(
                     node.url,
                 )
             )
-    return status
+    return found

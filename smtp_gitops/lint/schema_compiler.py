@@ -12,7 +12,9 @@ nothing of it at run time.
 
 from __future__ import annotations
 
+import argparse
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from smtp_gitops.lint.fast_schema import module_name
@@ -58,13 +60,33 @@ def compiled_source(version: str, *, partial: bool = False) -> str:
     return f"{header}{code}\n\nvalidate = {entry.group(1)}\n"
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m smtp_gitops.lint.schema_compiler",
+        description="Regenerate the compiled schema checks in smtp_gitops/lint/_compiled/ from "
+        "the model (needs fastjsonschema, from the test extra).",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; exit 1 if a compiled module is not what the model gives",
+    )
+    args = parser.parse_args(argv)
+    stale = []
     for version in SCHEMA_VERSIONS:
         for partial in (False, True):
             target = COMPILED / f"{module_name(version, partial=partial)}.py"
-            target.write_text(compiled_source(version, partial=partial), encoding="utf-8")
+            source = compiled_source(version, partial=partial)
+            if args.check:
+                current = target.read_text(encoding="utf-8") if target.exists() else None
+                if current != source:
+                    stale.append(target)
+                continue
+            target.write_text(source, encoding="utf-8")
             print(f"wrote {target}")
-    return 0
+    for target in stale:
+        print(f"stale: {target} (run python -m smtp_gitops.lint.schema_compiler)")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":
