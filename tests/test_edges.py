@@ -238,3 +238,74 @@ def test_validate_paths_takes_a_single_path_as_a_path(
     write_env(tmp_path, "prod", VALID)
     report = validate_paths("environments")
     assert report.files == ["environments/prod/smtp.yaml"] and report.problems == []
+
+
+# Plan for machines and gates.
+
+
+def _git(cwd: Path, *args: str) -> None:
+    import subprocess
+
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@e.x", *args],
+        cwd=cwd,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def planned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q")
+    write_env(tmp_path, "prod", VALID)
+    _git(tmp_path, "add", "-A")
+    _git(tmp_path, "commit", "-qm", "one")
+    return tmp_path
+
+
+def test_plan_json_and_exit_code(planned: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", "--base", "HEAD", "--exit-code"]) == 0
+    capsys.readouterr()
+    write_env(planned, "prod", VALID.replace("port: 587", "port: 2525"))
+    assert main(["plan", "--base", "HEAD", "--exit-code", "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    [environment] = document["environments"]
+    assert environment["status"] == "changed"
+    assert {"field": "sets.primary.Port", "before": "587", "after": "2525"} in environment[
+        "changes"
+    ]
+    assert document["summary"] == {"environments": 1, "changed": 1}
+
+
+def test_plan_shows_no_defaults_and_an_invalid_side_once(
+    planned: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reload = (
+        "  reload:\n    targets: [https://portal.example.com/r]\n"
+        "    secretFromEnv: PORTAL_RELOAD_SECRET\n"
+    )
+    write_env(planned, "prod", VALID + reload)
+    assert main(["plan", "--base", "HEAD"]) == 0
+    out = capsys.readouterr().out
+    assert "reload.targets" in out
+    assert "reload.timeoutSeconds" not in out and "reload.retries" not in out
+    write_env(planned, "prod", VALID.replace("port: 587", 'port: "587"'))
+    assert main(["plan", "--base", "HEAD", "--format", "json"]) == 0
+    [environment] = json.loads(capsys.readouterr().out)["environments"]
+    assert environment["status"] == "invalid" and environment["changes"] == []
+    assert main(["plan", "--base", "HEAD"]) == 0
+    text = capsys.readouterr().out
+    assert "invalid in the work tree (1 error)" in text and " → —" not in text
+
+
+def test_a_repository_without_commits_plans_against_the_empty_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q")
+    write_env(tmp_path, "prod", VALID)
+    assert main(["plan", "--format", "json"]) == 0
+    [environment] = json.loads(capsys.readouterr().out)["environments"]
+    assert environment["status"] == "added"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from smtp_gitops.commands.common import fail, root_option
-from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
+from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
 @click.command()
@@ -18,16 +18,26 @@ from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "markdown"]),
+    type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
 )
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit 1 when anything would change (like git diff --exit-code); 2 stays usage.",
+)
 @root_option
 @click.pass_context
-def plan(ctx: click.Context, base_ref: str | None, output_format: str, root: str) -> None:
-    """Show, per environment, what changes between REF and the work tree (secrets redacted)."""
+def plan(
+    ctx: click.Context, base_ref: str | None, output_format: str, exit_code: bool, root: str
+) -> None:
+    """Show, per environment, what changes between REF and the work tree (secrets redacted).
+
+    A repository without commits is planned against the empty tree.
+    """
     from smtp_gitops.plan.git_revision import PlanError, default_base
-    from smtp_gitops.plan.plan import format_markdown, format_text, make_plan
+    from smtp_gitops.plan.plan import format_json, format_markdown, format_text, make_plan
     from smtp_gitops.settings.discovery import find_root_folder
 
     found_root = find_root_folder(root)
@@ -43,6 +53,9 @@ def plan(ctx: click.Context, base_ref: str | None, output_format: str, root: str
         from smtp_gitops.plan.comment_limit import fit_comment
 
         click.echo(fit_comment(format_markdown(plans, ref)), nl=False)
+    elif output_format == "json":
+        click.echo(format_json(plans, ref), nl=False)
     else:
         click.echo(format_text(plans, ref), nl=False)
-    ctx.exit(EXIT_OK)
+    changed = any(p.changed for p in plans)
+    ctx.exit(EXIT_FAILED if exit_code and changed else EXIT_OK)

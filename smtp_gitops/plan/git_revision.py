@@ -24,6 +24,14 @@ def run_git(*args: str) -> subprocess.CompletedProcess[bytes]:
         raise PlanError("git is not installed") from None
 
 
+# git's empty tree: what a repository without commits is compared against.
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def has_commits() -> bool:
+    return run_git("rev-parse", "--verify", "--quiet", "HEAD^{commit}").returncode == 0
+
+
 def default_base() -> str:
     has_origin = run_git("rev-parse", "--verify", "--quiet", "origin/main^{commit}").returncode == 0
     return "origin/main" if has_origin else "HEAD"
@@ -72,7 +80,9 @@ class GitRevision:
     def __init__(self, ref: str, root: str) -> None:
         if run_git("rev-parse", "--is-inside-work-tree").returncode != 0:
             raise PlanError("not inside a git work tree: plan compares against a git revision")
-        if run_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
+        if ref == "HEAD" and not has_commits():
+            ref = EMPTY_TREE  # no commits yet: everything in the work tree is new
+        elif run_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
             raise PlanError(f"unknown git revision {ref!r}")
         self.ref = ref
         self.prefix = run_git("rev-parse", "--show-prefix").stdout.decode().strip()

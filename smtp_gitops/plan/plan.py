@@ -180,14 +180,30 @@ def _plans(revision: GitRevision, root: str, *, only_changed: bool) -> list[Envi
             continue
         before = _side(before_validator, before_envs.get(name), revision.read_template)
         after = _side(after_validator, after_envs.get(name), None)
-        keys = sorted(set(before.fields) | set(after.fields))
-        changes = [
-            (key, before.fields.get(key, ABSENT), after.fields.get(key, ABSENT))
-            for key in keys
-            if before.fields.get(key, ABSENT) != after.fields.get(key, ABSENT)
-        ]
-        plans.append(EnvironmentPlan(name, before, after, changes))
+        plans.append(EnvironmentPlan(name, before, after, field_changes(before, after)))
     return plans
+
+
+# What a field reads when nobody wrote it: appearing or going with its section is no change.
+_UNSET = frozenset({"null", ""})
+_DEFAULTS = {"reload.timeoutSeconds": "10.0", "reload.retries": "3"}
+
+
+def field_changes(before: Side, after: Side) -> list[tuple[str, str, str]]:
+    """The fields that differ. An invalid side is said once (its state), not as every field
+    appearing or going; a field that appears or goes empty, or at its default, is no change."""
+    if before.errors or after.errors:
+        return []
+    changes = []
+    for key in sorted(set(before.fields) | set(after.fields)):
+        old, new = before.fields.get(key, ABSENT), after.fields.get(key, ABSENT)
+        if old == new:
+            continue
+        present = new if old == ABSENT else old if new == ABSENT else None
+        if present is not None and (present in _UNSET or _DEFAULTS.get(key) == present):
+            continue
+        changes.append((key, old, new))
+    return changes
 
 
 def _state(side: Side, where: str) -> str | None:
@@ -289,3 +305,52 @@ def format_markdown(plans: list[EnvironmentPlan], ref: str) -> str:
     if not plans:
         lines.append("No environments found.")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def plan_status(plan: EnvironmentPlan) -> str:
+    if not plan.before.exists:
+        return "added"
+    if not plan.after.exists:
+        return "removed"
+    if plan.before.errors or plan.after.errors:
+        return "invalid"
+    return "changed" if plan.changed else "unchanged"
+
+
+def format_json(plans: list[EnvironmentPlan], ref: str) -> str:
+    """For machines: per environment its status, the field changes, and each side's state."""
+    import json
+
+    def side(value: Side) -> dict[str, object]:
+        return {
+            "exists": value.exists,
+            "errors": value.errors,
+            "effectiveSet": value.effective,
+            "categories": value.categories,
+        }
+
+    document = {
+        "base": ref,
+        "environments": [
+            {
+                "name": plan.name,
+                "status": plan_status(plan),
+                "changes": [
+                    {
+                        "field": key,
+                        "before": None if old == ABSENT else old,
+                        "after": None if new == ABSENT else new,
+                    }
+                    for key, old, new in plan.changes
+                ],
+                "before": side(plan.before),
+                "after": side(plan.after),
+            }
+            for plan in plans
+        ],
+        "summary": {
+            "environments": len(plans),
+            "changed": sum(1 for plan in plans if plan.changed),
+        },
+    }
+    return json.dumps(document, indent=2) + "\n"
