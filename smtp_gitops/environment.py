@@ -16,6 +16,8 @@ from smtp_gitops.settings.layout import (
     environment_file,
     environments,
     misnamed_files,
+    stray_message,
+    stray_settings,
 )
 from smtp_gitops.settings.model import Settings
 
@@ -26,6 +28,10 @@ class SettingsRefused(Exception):
 
 class EnvironmentNotFound(SettingsRefused):
     """The ``ENV`` argument names no environment: a usage error."""
+
+
+class StraySettings(SettingsRefused):
+    """The environment's folder holds other YAML beside its settings file: a usage error."""
 
 
 class InvalidSettings(SettingsRefused):
@@ -78,6 +84,9 @@ def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
     from smtp_gitops.lint.suppressions import without_suppressed
 
     path = settings_path(environment, root)
+    strays = stray_settings(path)
+    if strays:
+        raise StraySettings(stray_message(path, strays))
     try:
         checked = Validator().check(path)
     except UnreadableFile as error:

@@ -309,3 +309,27 @@ def test_a_repository_without_commits_plans_against_the_empty_tree(
     assert main(["plan", "--format", "json"]) == 0
     [environment] = json.loads(capsys.readouterr().out)["environments"]
     assert environment["status"] == "added"
+
+
+# One settings file per environment folder, in every command.
+
+
+@pytest.mark.parametrize("stray", ["smtp.yml", "extra.yaml", "Smtp.yaml"])
+@pytest.mark.parametrize(
+    "command", [["validate"], ["render", "prod"], ["status", "prod"], ["deploy", "prod"]]
+)
+def test_a_second_yaml_file_beside_the_settings_is_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    stray: str,
+    command: list[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
+    path = write_env(tmp_path, "prod", VALID + "  render:\n    output: build/x.json\n")
+    (path.parent / stray).write_text(VALID.replace("port: 587", "port: 2525"))
+    assert main(command) == 2
+    err = capsys.readouterr().err
+    assert f"holds {stray} beside smtp.yaml: one settings file per environment folder" in err
+    assert not (tmp_path / "build").exists()

@@ -50,12 +50,13 @@ def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool
         EnvironmentNotFound,
         InvalidSettings,
         SettingsRefused,
+        StraySettings,
         load_environment,
     )
 
     try:
         loaded = load_environment(environment, root)
-    except EnvironmentNotFound as error:
+    except (EnvironmentNotFound, StraySettings) as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(EXIT_USAGE)
     except InvalidSettings as error:

@@ -12,6 +12,8 @@ from smtp_gitops.settings.layout import (
     is_base,
     is_settings_name,
     misnamed_files,
+    stray_message,
+    stray_settings,
 )
 
 
@@ -99,6 +101,10 @@ def _settings_files_under(folder: str) -> tuple[list[str], list[PathProblem]]:
         ]
         here = [os.path.join(current, name) for name in files if is_settings_name(name)]
         found.extend(sorted(here + linked))
+        if here:
+            strays = stray_settings(sorted(here)[0])
+            if strays:
+                problems.append(PathProblem(current, stray_message(sorted(here)[0], strays)))
         if here or linked:
             continue
         # A folder beside environments (``environments/prod`` next to ``environments/dev``)

@@ -46,6 +46,34 @@ def settings_file(folder: str, exists: Exists = os.path.isfile) -> str | None:
     return None
 
 
+def stray_settings(settings_path: str) -> list[str]:
+    """Other YAML files beside an environment's settings file (``smtp.yml`` next to
+    ``smtp.yaml``, ``extra.yaml``, ``Smtp.yaml``): one settings file per environment folder, or
+    a command would read one and a reviewer another."""
+    folder = os.path.dirname(settings_path) or "."
+    chosen = os.path.basename(settings_path)
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return []
+    return sorted(
+        name
+        for name in names
+        if name != chosen
+        and not name.startswith(".")
+        and name.lower().endswith((".yaml", ".yml"))
+        and os.path.isfile(os.path.join(folder, name))
+    )
+
+
+def stray_message(settings_path: str, strays: list[str]) -> str:
+    return (
+        f"{os.path.dirname(settings_path) or '.'} holds {', '.join(strays)} beside "
+        f"{os.path.basename(settings_path)}: one settings file per environment folder; "
+        "remove or move the others"
+    )
+
+
 def base_file(root: str, exists: Exists = os.path.isfile) -> str | None:
     return settings_file(os.path.join(root, BASE), exists)
 
