@@ -333,3 +333,20 @@ def test_a_second_yaml_file_beside_the_settings_is_exit_2(
     err = capsys.readouterr().err
     assert f"holds {stray} beside smtp.yaml: one settings file per environment folder" in err
     assert not (tmp_path / "build").exists()
+
+
+def test_an_excerpt_is_capped_in_width(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_env(tmp_path, "prod", VALID.replace("port: 587", "port: " + "9" * 5000))
+    assert main(["validate", "--no-color"]) == 1
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) < 200
+    assert "…" in out and out.count("^") <= 120
+
+
+def test_the_tls_hint_names_the_port_in_use(check: object) -> None:
+    text = VALID.replace("port: 587", "port: 1025").replace("enableSsl: true", "enableSsl: false")
+    [found] = [d for d in check(text) if d.rule == "port-tls-mismatch"]  # type: ignore[operator]
+    assert found.hint is not None and "1025" in found.hint and "587" not in found.hint

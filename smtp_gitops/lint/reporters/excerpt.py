@@ -46,8 +46,12 @@ class SourceLines:
         return lines[number - 1]
 
 
+MAX_EXCERPT_WIDTH = 120  # of the line and of the carets: a huge value is cut, not printed
+
+
 def excerpt(diagnostic: Diagnostic, source: str, *, caret_color: str = "", reset: str = "") -> str:
-    """Two lines: the source line, numbered, and a caret under the diagnostic's columns."""
+    """Two lines: the source line, numbered, and a caret under the diagnostic's columns; both
+    cut at ``MAX_EXCERPT_WIDTH`` (a 5,000-digit number shows its start, marked ``…``)."""
     number = str(diagnostic.line)
     shown = printable(source.replace("\t", " "))
     before = printable(source[: diagnostic.column - 1].replace("\t", " "))
@@ -55,6 +59,11 @@ def excerpt(diagnostic: Diagnostic, source: str, *, caret_color: str = "", reset
     width = 1
     if end is not None and end.line == diagnostic.line and end.column > diagnostic.column:
         width = len(printable(source[diagnostic.column - 1 : end.column - 1]))
+    if len(shown) > MAX_EXCERPT_WIDTH:
+        shown = shown[:MAX_EXCERPT_WIDTH] + "…"
+    if len(before) >= MAX_EXCERPT_WIDTH:
+        before, width = before[: MAX_EXCERPT_WIDTH - 1], 1
+    width = min(width, MAX_EXCERPT_WIDTH - len(before))
     gutter = " " * len(number)
     return (
         f" {number} | {shown}\n"

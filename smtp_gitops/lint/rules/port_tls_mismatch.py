@@ -33,5 +33,10 @@ def check(context: SettingsContext) -> Iterator[Diagnostic]:
                 path,
                 f"set {smtp_set.name!r} disables TLS to {smtp_set.networkHost}; "
                 "credentials would travel in clear",
-                hint="set `enableSsl: true` (port 587 uses STARTTLS)",
+                hint="set `enableSsl: true`"
+                + (
+                    " (port 587 uses STARTTLS)"
+                    if smtp_set.port == 587
+                    else f" (TLS on port {smtp_set.port}: STARTTLS, or 465 for implicit TLS)"
+                ),
             )
