@@ -12,21 +12,9 @@ import errno
 import os
 import stat
 
+from smtp_gitops.settings.bounded import file_kind
+
 NOT_REGULAR = "not a regular file"
-
-
-def _kind(mode: int) -> str:
-    for test, name in (
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISLNK, "a symbolic link"),
-    ):
-        if test(mode):
-            return name
-    return "not a regular file"
 
 
 def open_folder(path: str) -> int:
@@ -66,12 +54,12 @@ def open_regular(
             raise OSError(errno.ELOOP, "a symbolic link (refused)", path) from None
         if error.errno == errno.ENXIO:  # a FIFO without a reader, opened for writing
             info = os.stat(path, dir_fd=dir_fd, follow_symlinks=follow)
-            raise OSError(errno.EINVAL, f"{_kind(info.st_mode)}, {NOT_REGULAR}", path) from None
+            raise OSError(errno.EINVAL, f"{file_kind(info.st_mode)}, {NOT_REGULAR}", path) from None
         raise
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, f"{_kind(info.st_mode)}, {NOT_REGULAR}", path)
+            raise OSError(errno.EINVAL, f"{file_kind(info.st_mode)}, {NOT_REGULAR}", path)
         os.set_blocking(descriptor, True)
     except BaseException:
         os.close(descriptor)

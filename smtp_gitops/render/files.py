@@ -6,6 +6,8 @@ import contextlib
 import os
 import secrets
 
+from smtp_gitops.settings.bounded import file_kind
+
 TEMP_PREFIX = ".smtp-gitops-"
 
 
@@ -32,21 +34,7 @@ def check_output_path(path: str, repository: str | None = None) -> None:
     except NotADirectoryError:
         info = None
     if info is not None and not stat_module.S_ISREG(info.st_mode):
-        kind = next(
-            (
-                name
-                for test, name in (
-                    (stat_module.S_ISLNK, "a symbolic link"),
-                    (stat_module.S_ISDIR, "a folder"),
-                    (stat_module.S_ISFIFO, "a FIFO"),
-                    (stat_module.S_ISSOCK, "a socket"),
-                    (stat_module.S_ISCHR, "a character device"),
-                    (stat_module.S_ISBLK, "a block device"),
-                )
-                if test(info.st_mode)
-            ),
-            "not a regular file",
-        )
+        kind = file_kind(info.st_mode)
         raise OutputRefused(f"{path} is {kind}; only a regular file is replaced")
     probe = folder
     while not os.path.lexists(probe):

@@ -10,6 +10,21 @@ import os
 import stat
 
 
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, for a message (``a FIFO``)."""
+    for test, name in (
+        (stat.S_ISLNK, "a symbolic link"),
+        (stat.S_ISDIR, "a folder"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    ):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
 class UnsafeFile(Exception):
     """The path is not a regular file, or is over the cap; the message says which."""
 
