@@ -350,3 +350,14 @@ def test_the_tls_hint_names_the_port_in_use(check: object) -> None:
     text = VALID.replace("port: 587", "port: 1025").replace("enableSsl: true", "enableSsl: false")
     [found] = [d for d in check(text) if d.rule == "port-tls-mismatch"]  # type: ignore[operator]
     assert found.hint is not None and "1025" in found.hint and "587" not in found.hint
+
+
+def test_the_top_level_help_cuts_no_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    import click
+
+    from smtp_gitops.commands.cli import LAZY_COMMANDS, cli
+
+    monkeypatch.setenv("COLUMNS", "80")
+    text = cli.get_help(click.Context(cli, terminal_width=80))
+    assert "..." not in text
+    assert all(f"  {name} " in text for name in LAZY_COMMANDS)

@@ -42,7 +42,7 @@ def _token_step(
     return token
 
 
-@click.command("check-connection")
+@click.command("check-connection", short_help="Sign in to a set's SMTP server, live.")
 @click.argument("environment", metavar="ENV")
 @click.option(
     "--set", "set_name", metavar="NAME", help="The set to probe (default: the effective one)."

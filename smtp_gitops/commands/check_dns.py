@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from smtp_gitops.probe.check_dns import EnvironmentReport
 
 
-@click.command("check-dns")
+@click.command("check-dns", short_help="Check the sender domains' SPF, DMARC, DKIM and MX.")
 @click.argument("environments", nargs=-1, metavar="[ENV...]")
 @click.option("--set", "set_name", metavar="NAME", help="Check this set (even if disabled).")
 @click.option(

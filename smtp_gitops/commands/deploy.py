@@ -26,7 +26,7 @@ allow_target_option = click.option(
 )
 
 
-@click.command()
+@click.command(short_help="Write ENV's config and reload every portal node.")
 @click.argument("environment", metavar="ENV")
 @click.option("--dry-run", is_flag=True, help="Validate and render; write and send nothing.")
 @click.option("--force", is_flag=True, help="Write and reload even if every node has it.")

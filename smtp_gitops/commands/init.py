@@ -9,7 +9,7 @@ from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 from smtp_gitops.settings.layout import DEFAULT_ROOT
 
 
-@click.command("init")
+@click.command("init", short_help="Create a new environment's settings file.")
 @click.argument("environment", metavar="ENV")
 @click.option("--production", is_flag=True, help="Mark the environment as production.")
 @click.option("--force", is_flag=True, help="Overwrite an existing settings file.")

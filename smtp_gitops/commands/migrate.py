@@ -7,7 +7,7 @@ import click
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
-@click.command("migrate")
+@click.command("migrate", short_help="Rewrite v1 settings files as v2, in place.")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would change.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")

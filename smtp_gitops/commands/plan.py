@@ -8,7 +8,7 @@ from smtp_gitops.commands.common import fail, root_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
-@click.command()
+@click.command(short_help="Show what a change does to each environment.")
 @click.option(
     "--base",
     "base_ref",

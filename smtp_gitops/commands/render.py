@@ -10,7 +10,7 @@ from smtp_gitops.commands.common import fail, load_or_exit, root_option
 from smtp_gitops.exit_codes import EXIT_USAGE
 
 
-@click.command()
+@click.command(short_help="Render ENV's runtime config.")
 @click.argument("environment", metavar="ENV")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write here (atomically, mode 0600).")
 @click.option("--redact", is_flag=True, help="Replace secrets with *** (resolves none).")

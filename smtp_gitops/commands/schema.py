@@ -8,7 +8,7 @@ import click
 from smtp_gitops.commands.common import fail
 
 
-@click.command("schema")
+@click.command("schema", short_help="Print or write the JSON Schemas.")
 @click.option(
     "--api-version",
     "api_version",

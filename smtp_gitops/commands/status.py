@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from smtp_gitops.deploy.status import EnvironmentStatus
 
 
-@click.command()
+@click.command(short_help="Report drift between git and the portal nodes.")
 @click.argument("environments", nargs=-1, metavar="[ENV...]")
 @click.option(
     "--format",

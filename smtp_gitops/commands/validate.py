@@ -40,7 +40,7 @@ def _severity_flags(values: tuple[str, ...]) -> dict[str, str]:
     return levels
 
 
-@click.command()
+@click.command(short_help="Check settings files (schema and rules).")
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option(
     "--format",
