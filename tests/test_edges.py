@@ -362,3 +362,23 @@ def test_the_top_level_help_cuts_no_summary(monkeypatch: pytest.MonkeyPatch) -> 
     commands = text.split("Commands:", 1)[1]
     assert "..." not in commands
     assert all(f"  {name} " in text for name in LAZY_COMMANDS)
+
+
+# One rule for the root: every command works from any folder of the repository.
+
+
+def test_commands_find_the_root_from_a_subfolder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    write_env(tmp_path, "prod", VALID)
+    deep = tmp_path / "environments" / "prod"
+    monkeypatch.chdir(deep)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
+    assert main(["validate"]) == 0
+    assert capsys.readouterr().out == "1 file checked: 0 errors, 0 warnings\n"
+    assert main(["render", "prod", "--redact"]) == 0
+    assert json.loads(capsys.readouterr().out)["Environment"] == "prod"
+    assert main(["init", "qa"]) == 0
+    assert (tmp_path / "environments" / "qa" / "smtp.yaml").is_file()
+    assert not (deep / "environments").exists(), "never a root inside an environment"

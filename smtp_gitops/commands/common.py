@@ -86,12 +86,16 @@ def load_config_or_exit(load: Callable[[], Config]) -> Config:
 
 
 def _root_from_config(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
-    """``--root`` when given, else ``root`` from the project configuration."""
-    if value is not None:
-        return value
-    from smtp_gitops.lint.config import load_config
+    """``--root`` when given, else ``root`` from the project configuration; a relative root
+    that is not here is the same folder at the top of the repository, so every command works
+    from any folder of it, as ``plan`` does."""
+    from smtp_gitops.settings.discovery import find_root_folder
 
-    return load_config_or_exit(load_config).root
+    if value is None:
+        from smtp_gitops.lint.config import load_config
+
+        value = load_config_or_exit(load_config).root
+    return find_root_folder(value) or value
 
 
 root_option = click.option(

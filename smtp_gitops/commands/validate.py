@@ -128,9 +128,9 @@ def validate(
         fail(ctx, str(error), EXIT_USAGE)
     from smtp_gitops.lint.reporters import formatter
     from smtp_gitops.lint.validator import validate_files
-    from smtp_gitops.settings.discovery import discover
+    from smtp_gitops.settings.discovery import discover, find_root_folder
 
-    found = discover(list(paths) or [config.root])
+    found = discover(list(paths) or [find_root_folder(config.root) or config.root])
     for problem in found.problems:
         click.echo(f"Error: {problem}", err=True)
     if found.problems and not found.files:
