@@ -112,7 +112,10 @@ def test_hook_definition_matches_settings_files() -> None:
     pattern = re.compile(hook["files"])
     assert pattern.search("environments/prod/smtp.yaml")
     assert pattern.search("environments/base/smtp.yml")
+    # Wherever the configured root is: <root>/<env>/smtp.yaml at any depth.
+    assert pattern.search("deploy/environments/prod/smtp.yaml")
     assert not pattern.search("docs/smtp.yaml")
+    assert not pattern.search("smtp.yaml")
 
 
 PROD_OVER_BASE = """\
