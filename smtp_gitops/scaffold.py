@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from smtp_gitops.settings.discovery import repository_of
 from smtp_gitops.settings.layout import BASE, base_file, is_overlay, new_settings_path
@@ -93,6 +94,33 @@ def first_base_set(base_path: str) -> str | None:
     return name if isinstance(name, str) and re.match(SET_NAME_PATTERN, name) else None
 
 
+def base_secret(base_path: str, set_name: str) -> tuple[str | None, str]:
+    """The variable the base set reads its secret from (None when it is not a variable), and
+    what the secret is."""
+    from smtp_gitops.lint.loader import load_file
+    from smtp_gitops.settings.yamlnodes import to_plain
+
+    try:
+        loaded = load_file(base_path)
+    except OSError:
+        return None, "password"
+    document = to_plain(loaded.root) if loaded.root is not None else None
+    spec = document.get("spec") if isinstance(document, dict) else None
+    sets = spec.get("sets") if isinstance(spec, dict) else None
+    for item in sets if isinstance(sets, list) else []:
+        if not isinstance(item, dict) or item.get("name") != set_name:
+            continue
+        auth: dict[str, Any] = item["auth"] if isinstance(item.get("auth"), dict) else {}
+        oauth2: dict[str, Any] = auth["oauth2"] if isinstance(auth.get("oauth2"), dict) else {}
+        if oauth2:
+            secret, label = oauth2.get("clientSecret"), "OAuth client secret"
+        else:
+            secret, label = auth.get("password", item.get("password")), "password"
+        variable = secret.get("fromEnv") if isinstance(secret, dict) else None
+        return (variable if isinstance(variable, str) else None), label
+    return None, "password"
+
+
 def base_api_version(base_path: str) -> str:
     """The base's apiVersion (an overlay must share it); v2 when it cannot be read."""
     from smtp_gitops.lint.loader import load_file
@@ -163,7 +191,11 @@ def scaffold_text(
         f"  environment: {environment}\n"
         f"  production: {'true' if production else 'false'}\n"
         "spec:\n"
-        "  sets:                  # the FIRST enabled set is the one the portal uses\n"
+        + (
+            "  sets:                  # the FIRST enabled set of each category is the one used\n"
+            if api_version == API_VERSION_V2
+            else "  sets:                  # the FIRST enabled set is the one the portal uses\n"
+        )
     )
     if base_set is not None:
         sets = (
@@ -190,9 +222,10 @@ def scaffold(
     *,
     production: bool = False,
     force: bool = False,
-    auth: str = "password",
+    auth: str | None = None,
 ) -> Scaffolded:
-    """Write ``<root>/<environment>/smtp.yaml``."""
+    """Write ``<root>/<environment>/smtp.yaml``. ``auth`` (password or oauth2) is for a file
+    without a base; over one, the base set's own auth is used, and asking for one is refused."""
     if not re.match(ENVIRONMENT_PATTERN, environment):
         raise ScaffoldError(
             f"{environment!r} is not a valid environment name ([a-z0-9][a-z0-9-]{{0,62}})"
@@ -205,11 +238,17 @@ def scaffold(
     base_path = base_file(root)
     # A base that is broken or has no sets cannot carry an overlay: write a complete file.
     base_set = first_base_set(base_path) if base_path is not None else None
+    if base_set is not None and auth is not None:
+        raise ScaffoldError(
+            f"--auth {auth} cannot be honoured over a base: the new file enables the base set "
+            f"{base_set!r}, whose auth the base decides; change it there"
+        )
     api_version = (
         base_api_version(base_path)
         if base_path is not None and base_set is not None
         else API_VERSION_V2
     )
+    auth = auth or "password"
     text = scaffold_text(
         environment,
         production=production,
@@ -225,8 +264,9 @@ def scaffold(
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-    if base_set is not None:
-        return Scaffolded(path, text, base_set, None, api_version=api_version)
+    if base_set is not None and base_path is not None:
+        variable, label = base_secret(base_path, base_set)
+        return Scaffolded(path, text, base_set, variable, label, api_version=api_version)
     if auth == "oauth2":
         return Scaffolded(
             path, text, None, client_secret_variable(environment), "OAuth client secret"

@@ -382,3 +382,24 @@ def test_commands_find_the_root_from_a_subfolder(
     assert main(["init", "qa"]) == 0
     assert (tmp_path / "environments" / "qa" / "smtp.yaml").is_file()
     assert not (deep / "environments").exists(), "never a root inside an environment"
+
+
+# init says what is true for the version it writes, names the variable, refuses what it cannot do.
+
+
+def test_init_over_a_base_names_the_variable_and_refuses_auth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import shutil
+
+    repo = Path(__file__).resolve().parent.parent
+    (tmp_path / ".git").mkdir()
+    shutil.copytree(repo / "environments" / "base", tmp_path / "environments" / "base")
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "uat"]) == 0
+    out = capsys.readouterr().out
+    assert "provide the OAuth client secret as $SMTP_PRIMARY_CLIENT_SECRET" in out
+    text = (tmp_path / "environments" / "uat" / "smtp.yaml").read_text()
+    assert "the FIRST enabled set of each category is the one used" in text
+    assert main(["init", "uat", "--force", "--auth", "oauth2"]) == 2
+    assert "--auth oauth2 cannot be honoured over a base" in capsys.readouterr().err

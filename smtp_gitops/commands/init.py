@@ -16,14 +16,19 @@ from smtp_gitops.settings.layout import DEFAULT_ROOT
 @click.option(
     "--auth",
     type=click.Choice(["password", "oauth2"]),
-    default="password",
-    show_default=True,
-    help="How the new set signs in (without a base; over one, the base set's auth is used).",
+    default=None,
+    help="How the new set signs in (default password). Without a base only: over one, the "
+    "base set's auth is used.",
 )
 @root_option
 @click.pass_context
 def init(
-    ctx: click.Context, environment: str, production: bool, force: bool, auth: str, root: str
+    ctx: click.Context,
+    environment: str,
+    production: bool,
+    force: bool,
+    auth: str | None,
+    root: str,
 ) -> None:
     """Create environments/ENV/smtp.yaml, ready to edit; it validates as written."""
     from smtp_gitops.scaffold import ScaffoldError, scaffold
@@ -49,7 +54,10 @@ def init(
             " (never in the file)"
         )
     else:
-        click.echo("  2. provide the secret the base set reads (never in the file)")
+        click.echo(
+            f"  2. provide the {written.secret_label} the base set {written.base_set!r} reads "
+            "(see its reference in the base; never in the file)"
+        )
     click.echo(
         f"  3. smtp-gitops validate {written.path}"
         f" && smtp-gitops check-connection {environment}{root_flag}"
