@@ -335,3 +335,20 @@ def test_usage_errors_exit_2(
     write_env(repo, "prod", settings("prod", "smtp.office365.com", "no-reply@m365.test"))
     assert main(["check-dns", *args]) == 2
     assert capsys.readouterr().err.startswith("Error: ")
+
+
+def test_an_include_loop_and_a_huge_record_end_in_findings_not_a_hang(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_env(repo, "prod", settings("prod", "smtp.office365.com", "no-reply@m365.test"))
+    zone = zone_with(domain=[("TXT", "v=spf1 include:loop-a.test -all"), ("MX", "m")]) | {
+        "loop-a.test": [("TXT", "v=spf1 include:loop-b.test -all")],
+        "loop-b.test": [("TXT", "v=spf1 include:loop-a.test " + "ip4:192.0.2.1 " * 150 + "-all")],
+    }
+    with dns_server(zone) as (server, resolver):
+        started = time.monotonic()
+        code, document = check(capsys, server)
+        elapsed = time.monotonic() - started
+    assert code == 1 and "spf-too-many-lookups" in kinds(document)
+    assert elapsed < 10
+    assert max(resolver.asked.values()) == 1, "each record of the loop is fetched once"

@@ -225,7 +225,6 @@ def deploy(
             f"warning: the work tree has uncommitted changes: deploying them as revision "
             f"{(revision or '')[:12]} plus those changes (recorded as dirty)"
         )
-    run.deploy_id = new_deploy_id()
     holder = {"deployId": run.deploy_id, "since": rfc3339(now_utc())}
     try:
         with deploy_lock(output, options.lock_timeout, holder, say):
