@@ -124,7 +124,7 @@ def test_json_format_has_diagnostics_and_summary(tmp_path: Path) -> None:
         "file": "environments/prod/smtp.yaml",
         "line": 11,
         "column": 13,
-        "message": "spec.sets[0].port: must be at least 1",
+        "message": "spec.sets[primary].port: must be at least 1",
         "hint": "a port is 1 to 65535; 587 is recommended",
     }
 

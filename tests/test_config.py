@@ -296,7 +296,7 @@ def test_configuration_is_found_from_a_subdirectory_in_a_real_process(tmp_path: 
     assert result.returncode == 1, result.stderr
     document = json.loads(result.stdout)  # format = "json" from the file
     assert [(d["rule"], d["file"]) for d in document["diagnostics"]] == [
-        ("schema", "../../settings/prod/smtp.yaml")
+        ("schema", "settings/prod/smtp.yaml")
     ]
 
 

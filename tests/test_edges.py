@@ -403,3 +403,84 @@ def test_init_over_a_base_names_the_variable_and_refuses_auth(
     assert "the FIRST enabled set of each category is the one used" in text
     assert main(["init", "uat", "--force", "--auth", "oauth2"]) == 2
     assert "--auth oauth2 cannot be honoured over a base" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("output_format", ["github", "sarif", "json"])
+def test_machine_formats_name_files_from_the_top_of_the_repository(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    output_format: str,
+) -> None:
+    (tmp_path / ".git").mkdir()
+    write_env(tmp_path, "dev", VALID.replace("environment: prod", "environment: dev"))
+    write_env(tmp_path, "staging", VALID.replace("port: 587", "port: 0"))
+    monkeypatch.chdir(tmp_path / "environments" / "dev")
+    assert main(["validate", "--format", output_format, "../staging"]) == 1
+    out = capsys.readouterr().out
+    wanted = "environments/staging/smtp.yaml"
+    if output_format == "github":
+        assert out.startswith(f"::error file={wanted},line=")
+    elif output_format == "sarif":
+        (result,) = json.loads(out)["runs"][0]["results"]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == wanted
+        # The same finding keeps its fingerprint whichever folder the check ran from.
+        monkeypatch.chdir(tmp_path)
+        assert main(["validate", "--format", "sarif"]) == 1
+        (from_top,) = json.loads(capsys.readouterr().out)["runs"][0]["results"]
+        assert from_top["partialFingerprints"] == result["partialFingerprints"]
+        monkeypatch.chdir(tmp_path / "environments" / "dev")
+    else:
+        assert {d["file"] for d in json.loads(out)["diagnostics"]} == {wanted}
+    # The text form stays relative to where it ran, so a terminal can open it.
+    assert main(["validate", "../staging"]) == 1
+    assert capsys.readouterr().out.startswith("../staging/smtp.yaml:")
+
+
+# Positions name sets by name: an overlay's author never sees the merged list.
+
+BASE_OF_THREE = """\
+apiVersion: smtp-gitops/v1
+kind: SmtpSettings
+spec:
+  sets:
+    - {name: primary, enabled: true, networkHost: smtp.example.com, port: 587,
+       username: a@example.com, password: {fromEnv: A}}
+    - {name: backup, enabled: false, networkHost: smtp.example.com, port: 587,
+       username: a@example.com, password: {fromEnv: A}}
+    - {name: spare, enabled: false, networkHost: smtp.example.com, port: 587,
+       username: a@example.com, password: {fromEnv: A}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("overlay_set", "where"),
+    [
+        ("- {name: backup, port: 0}", "spec.sets[backup].port"),
+        (
+            "- {name: extra, enabled: false, networkHost: h.example.com, port: 0,"
+            " username: a@example.com, password: {fromEnv: A}}",
+            "spec.sets[extra].port",
+        ),
+        ("- {name: Not A Name, port: 0}", "spec.sets[Not A Name].port"),
+        ('- {name: "a\\nb", port: 0}', "spec.sets[3].port"),
+    ],
+    ids=["a-base-set", "a-new-set-fourth-when-merged", "an-invalid-name", "a-name-of-two-lines"],
+)
+def test_messages_name_the_set(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    overlay_set: str,
+    where: str,
+) -> None:
+    write_env(tmp_path, "base", BASE_OF_THREE)
+    overlay = (
+        "apiVersion: smtp-gitops/v1\nkind: SmtpSettings\n"
+        "metadata: {environment: qa}\nspec:\n  sets:\n    " + overlay_set + "\n"
+    )
+    write_env(tmp_path, "qa", overlay)
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--format", "json", "environments/qa"]) == 1
+    messages = [d["message"] for d in json.loads(capsys.readouterr().out)["diagnostics"]]
+    assert any(m.startswith(f"{where}: must be at least 1") for m in messages), messages

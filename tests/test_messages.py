@@ -184,7 +184,7 @@ def test_text_output_shows_the_line_with_a_caret_under_the_value(tmp_path: Path)
     write_env(tmp_path, "prod", HEADER + BAD_SETTINGS["quoted port"])
     result = _smtp_gitops(tmp_path, "validate", "--no-color")
     assert result.stdout.splitlines()[:4] == [
-        "environments/prod/smtp.yaml:13:13: error schema: spec.sets[0].port: expected an "
+        "environments/prod/smtp.yaml:13:13: error schema: spec.sets[a].port: expected an "
         "integer, found a string",
         ' 13 |       port: "587"',
         "    |             ^^^^^",

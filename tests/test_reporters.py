@@ -56,7 +56,7 @@ def test_github_format_from_the_cli(
     out = capsys.readouterr().out
     assert out.startswith(
         "::error file=environments/prod/smtp.yaml,line=12,col=7,title=smtp-gitops (unknown-key)::"
-        "unknown key `enableSSL` in spec.sets[0]%0Adid you mean `enableSsl`?"
+        "unknown key `enableSSL` in spec.sets[primary]%0Adid you mean `enableSsl`?"
     )
 
 
@@ -84,7 +84,7 @@ def test_sarif_document(
     assert result["level"] == "error"
     assert (
         result["message"]["text"]
-        == "spec.sets[0].port: must be at least 1 (a port is 1 to 65535; 587 is recommended)"
+        == "spec.sets[primary].port: must be at least 1 (a port is 1 to 65535; 587 is recommended)"
     )
     [location] = result["locations"]
     physical = location["physicalLocation"]

@@ -21,19 +21,20 @@ from smtp_gitops.lint.schema_messages import (
 )
 from smtp_gitops.settings.diagnostics import Capped, Diagnostic
 from smtp_gitops.settings.vocabulary import API_VERSION, API_VERSION_V2, API_VERSIONS, KIND
-from smtp_gitops.settings.yamlnodes import MapNode, Node, Path, ScalarNode, to_plain, walk
+from smtp_gitops.settings.yamlnodes import (
+    MapNode,
+    Node,
+    Path,
+    ScalarNode,
+    named_path,
+    to_plain,
+    walk,
+)
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from smtp_gitops.settings.model import Settings
-
-
-def dotted(path: Path) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "(document)"
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:
@@ -242,14 +243,14 @@ def _unknown_key(root: Node, path: Path, node: Node, model: type[BaseModel]) -> 
     if isinstance(parent, MapNode) and {"fromEnv", "fromFile"} <= parent.entries.keys():
         return unknown_key.RULE.diagnostic(
             mark,
-            f"{dotted(parent_path)}: both `fromEnv` and `fromFile`; only one is allowed",
+            f"{named_path(root, parent_path)}: both `fromEnv` and `fromFile`; only one is allowed",
             hint=BOTH_REFERENCES_HINT,
         )
     known = known_keys(parent_path, model)
     suggestion = closest_key(key, known)
     return unknown_key.RULE.diagnostic(
         mark,
-        f"unknown key `{key}` in {dotted(parent_path)}",
+        f"unknown key `{key}` in {named_path(root, parent_path)}",
         hint=_other_version_hint(key, parent_path, model)
         or (f"did you mean `{suggestion}`?" if suggestion else "known keys: " + ", ".join(known)),
     )
@@ -269,7 +270,7 @@ def _diagnostic(
         in_secret = bool(SECRET_KEYS & set(map(str, path)))
         return schema.RULE.diagnostic(
             node.mark,
-            f"{dotted(path[:-1])}: missing required key `{path[-1]}`",
+            f"{named_path(root, path[:-1])}: missing required key `{path[-1]}`",
             hint=SECRET_REFERENCE_HINT if in_secret else None,
             end=node.end,
         )
@@ -277,7 +278,7 @@ def _diagnostic(
         return _unknown_key(root, path, node, model)
     problem = plain_problem(kind, context, path, node)
     return schema.RULE.diagnostic(
-        node.mark, f"{dotted(path)}: {problem.message}", hint=problem.hint, end=node.end
+        node.mark, f"{named_path(root, path)}: {problem.message}", hint=problem.hint, end=node.end
     )
 
 

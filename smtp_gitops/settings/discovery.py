@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from pathlib import PurePath
 
 from smtp_gitops.settings.diagnostics import PathProblem
 from smtp_gitops.settings.layout import (
@@ -23,17 +24,33 @@ class Discovery:
     problems: list[PathProblem] = field(default_factory=list)
 
 
-def repository_root(start: str) -> str:
-    """The nearest folder above ``start`` holding ``.git``; ``start`` itself if there is none."""
-    here = os.path.realpath(start)
-    probe = here
+def enclosing_repository(start: str) -> str | None:
+    """The nearest folder at or above ``start`` holding ``.git``, resolved; None outside git."""
+    probe = os.path.realpath(start)
     while True:
         if os.path.exists(os.path.join(probe, ".git")):
             return probe
         parent = os.path.dirname(probe)
         if parent == probe:
-            return here
+            return None
         probe = parent
+
+
+def repository_root(start: str) -> str:
+    """The nearest folder above ``start`` holding ``.git``; ``start`` itself if there is none."""
+    return enclosing_repository(start) or os.path.realpath(start)
+
+
+def repository_path(file: str) -> str:
+    """``file`` from the top of its repository, with ``/``: GitHub's annotations and code
+    scanning place a finding only by that path, whatever folder the command ran in. Outside a
+    repository it is the path as given. The file itself is not resolved, so a linked settings
+    file is named where it is written."""
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(file)))
+    top = enclosing_repository(folder)
+    if top is None:
+        return PurePath(file).as_posix()
+    return PurePath(os.path.relpath(os.path.join(folder, os.path.basename(file)), top)).as_posix()
 
 
 def find_root_folder(root: str) -> str | None:

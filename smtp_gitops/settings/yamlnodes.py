@@ -80,3 +80,33 @@ def locate(root: Node, path: Path, *, key: bool = False) -> tuple[Mark, Mark]:
 def get(root: Node, path: Path) -> Node | None:
     found = list(walk(root, path))
     return found[-1][0] if len(found) == len(path) + 1 else None
+
+
+# A longer name is shown by its position: a message quotes a label, not a paragraph.
+_LONGEST_LABEL = 64
+
+
+def named_path(root: Node, path: Path) -> str:
+    """``path`` with each set named rather than numbered (``spec.sets[backup].enabled``).
+
+    A position counts items in the tree it was found in (for an overlay, the merged list), which
+    the author cannot see; the name is what they wrote, and it survives reordering the sets and
+    adding lines. A set without a name that fits on a line keeps its position."""
+    text = ""
+    for depth, part in enumerate(path):
+        if isinstance(part, int):
+            label: str | int = part
+            if path[:depth] == ("spec", "sets"):
+                name = get(root, (*path[: depth + 1], "name"))
+                if (
+                    isinstance(name, ScalarNode)
+                    and isinstance(name.value, str)
+                    and 0 < len(name.value) <= _LONGEST_LABEL
+                    and name.value.isprintable()
+                    and "]" not in name.value
+                ):
+                    label = name.value
+            text += f"[{label}]"
+        else:
+            text += f".{part}" if text else part
+    return text or "(document)"

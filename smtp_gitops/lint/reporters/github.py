@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smtp_gitops.settings.diagnostics import Report
+from smtp_gitops.settings.discovery import repository_path
 
 
 def escape_data(text: str) -> str:
@@ -20,7 +21,7 @@ def format(report: Report, *, color: bool) -> str:
         properties = ",".join(
             f"{name}={escape_property(value)}"
             for name, value in (
-                ("file", d.file),
+                ("file", repository_path(d.file)),
                 ("line", str(d.line)),
                 ("col", str(d.column)),
                 ("title", f"smtp-gitops ({d.rule})"),

@@ -1,15 +1,19 @@
-"""``{"diagnostics": [...], "summary": {"files": N, "errors": N, "warnings": N}}``."""
+"""``{"diagnostics": [...], "summary": {"files": N, "errors": N, "warnings": N}}``; each
+file is named from the top of its repository, as in every machine format."""
 
 from __future__ import annotations
 
 import json
 
 from smtp_gitops.settings.diagnostics import Report
+from smtp_gitops.settings.discovery import repository_path
 
 
 def format(report: Report, *, color: bool) -> str:
     document = {
-        "diagnostics": [d.as_dict() for d in report.diagnostics],
+        "diagnostics": [
+            {**d.as_dict(), "file": repository_path(d.file)} for d in report.diagnostics
+        ],
         "summary": {
             "files": len(report.files),
             "errors": report.errors,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from pathlib import PurePath
 from urllib.parse import quote
 
 from smtp_gitops.lint.rules import all_rules
 from smtp_gitops.settings.diagnostics import Diagnostic, Report, Severity
+from smtp_gitops.settings.discovery import repository_path
 from smtp_gitops.version import __version__
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -26,7 +26,7 @@ def fingerprint(diagnostic: Diagnostic) -> str:
     with any "line N" it quotes taken out.
     """
     where = diagnostic.where or _LINE_REFERENCE.sub("line", diagnostic.message)
-    text = "\0".join((diagnostic.rule, PurePath(diagnostic.file).as_posix(), where))
+    text = "\0".join((diagnostic.rule, repository_path(diagnostic.file), where))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -47,7 +47,7 @@ def format(report: Report, *, color: bool) -> str:
                     {
                         "physicalLocation": {
                             # A URI, not a path: spaces, `%`, `:` and `,` must be escaped.
-                            "artifactLocation": {"uri": quote(PurePath(d.file).as_posix())},
+                            "artifactLocation": {"uri": quote(repository_path(d.file))},
                             "region": {
                                 "startLine": d.line,
                                 "startColumn": d.column,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from smtp_gitops.settings.diagnostics import Diagnostic, Mark, Severity
-from smtp_gitops.settings.yamlnodes import MapNode, Path, ScalarNode, get, locate
+from smtp_gitops.settings.yamlnodes import MapNode, Path, locate, named_path
 
 if TYPE_CHECKING:
     from smtp_gitops.settings.model import Settings
@@ -54,22 +54,5 @@ class SettingsContext:
     ) -> Diagnostic:
         start, end = locate(self.root, path, key=key)
         return rule.diagnostic(
-            start, message, hint=hint, end=end, where=logical_path(self.root, path)
+            start, message, hint=hint, end=end, where=named_path(self.root, path)
         )
-
-
-def logical_path(root: MapNode, path: Path) -> str:
-    """``path`` with each set named rather than numbered (``spec.sets[backup].enabled``), so
-    it survives reordering the sets as well as adding lines."""
-    text = ""
-    for depth, part in enumerate(path):
-        if isinstance(part, int):
-            label: str | int = part
-            if path[:depth] == ("spec", "sets"):
-                name = get(root, (*path[: depth + 1], "name"))
-                if isinstance(name, ScalarNode) and isinstance(name.value, str):
-                    label = name.value
-            text += f"[{label}]"
-        else:
-            text += f".{part}" if text else part
-    return text
