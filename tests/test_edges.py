@@ -484,3 +484,62 @@ def test_messages_name_the_set(
     assert main(["validate", "--format", "json", "environments/qa"]) == 1
     messages = [d["message"] for d in json.loads(capsys.readouterr().out)["diagnostics"]]
     assert any(m.startswith(f"{where}: must be at least 1") for m in messages), messages
+
+
+# Ignores follow the README's rule whatever else fails: a rule that did not run uses nothing.
+
+BASE_WITH_IGNORE = """\
+apiVersion: smtp-gitops/v1
+kind: SmtpSettings
+spec:
+  sets:
+    - {name: primary, enabled: true, networkHost: smtp.example.com, port: PORT,
+       username: a@example.com, password: {fromEnv: A}}
+    - name: backup
+      enabled: true
+      networkHost: smtp.example.com
+      port: 587
+      username: a@example.com
+      password: {fromEnv: A}
+"""
+
+STAGING_WITH_IGNORE = """\
+apiVersion: smtp-gitops/v1
+kind: SmtpSettings
+metadata: {environment: staging}
+spec:
+  sets:
+    - name: backup
+      enabled: true  # smtp-gitops: ignore[multiple-enabled] -- the failover drill runs here
+      port: STAGING_PORT
+"""
+
+
+@pytest.mark.parametrize(
+    ("base_port", "staging_port", "broken"),
+    [('"587"', "587", "base"), ("587", '"587"', "staging"), ("587", "587", None)],
+    ids=["a-schema-error-in-base", "a-schema-error-in-the-environment", "no-error"],
+)
+def test_an_ignore_is_not_unused_when_its_rule_could_not_run(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    base_port: str,
+    staging_port: str,
+    broken: str | None,
+) -> None:
+    write_env(tmp_path, "base", BASE_WITH_IGNORE.replace("PORT", base_port))
+    write_env(tmp_path, "staging", STAGING_WITH_IGNORE.replace("STAGING_PORT", staging_port))
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", "--format", "json", "--strict"]) == (1 if broken else 0)
+    found = [(d["rule"], d["file"]) for d in json.loads(capsys.readouterr().out)["diagnostics"]]
+    assert found == ([("schema", f"environments/{broken}/smtp.yaml")] if broken else [])
+    # An ignore that really suppresses nothing is still said, beside the same schema error.
+    (tmp_path / "environments" / "staging" / "smtp.yaml").write_text(
+        STAGING_WITH_IGNORE.replace("STAGING_PORT", "587").replace(
+            "ignore[multiple-enabled]", "ignore[invalid-host]"
+        )
+    )
+    main(["validate", "--format", "json"])
+    rules = [d["rule"] for d in json.loads(capsys.readouterr().out)["diagnostics"]]
+    assert ("unused-ignore" in rules) is (broken is None or broken == "staging")

@@ -75,5 +75,6 @@ class RuleSelection:
             read_ignores(report.files),
             enabled=self.enabled,
             report_unused_in=set(checked),
+            files=report.files,
         )
         return [self.regrade(d) for d in diagnostics if self.enabled(d.rule)]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from smtp_gitops.lint.rules import ALWAYS_ON, RULE_IDS, unused_ignore
 from smtp_gitops.settings.diagnostics import Diagnostic, Mark
+from smtp_gitops.settings.layout import base_file_for
 
 MARKER = "smtp-gitops:"
 _DIRECTIVE = re.compile(r"#\s*smtp-gitops:\s*(?P<body>.*)$")
@@ -150,17 +151,19 @@ def apply_ignores(
     *,
     enabled: Callable[[str], bool],
     report_unused_in: set[str],
+    files: Iterable[str] = (),
 ) -> list[Diagnostic]:
     """``diagnostics`` without the suppressed ones, plus an ``unused-ignore`` finding for each
     ignore (in a file of ``report_unused_in``) that is malformed, has no reason, names an
-    unknown rule or suppressed nothing. ``enabled`` says which rules ran."""
+    unknown rule or suppressed nothing. ``enabled`` says which rules ran; ``files`` are all the
+    files the run read, bases included."""
     covering: dict[tuple[str, int, str], Ignore] = {}
     for ignore in ignores:
         for rule_id in ignore.rules:
             if rule_id in RULE_IDS and rule_id not in ALWAYS_ON:
                 covering.setdefault((ignore.mark.file, ignore.covers, rule_id), ignore)
     used: set[tuple[str, int, str]] = set()
-    stopped = {d.file for d in diagnostics if d.rule in _CHECKS_STOPPED}
+    stopped = _rules_stopped(diagnostics, {*files, *(i.mark.file for i in ignores)})
     kept = []
     for diagnostic in diagnostics:
         key = (diagnostic.file, diagnostic.line, diagnostic.rule)
@@ -183,6 +186,20 @@ def apply_ignores(
                 )
             )
     return kept
+
+
+def _rules_stopped(diagnostics: list[Diagnostic], files: set[str]) -> set[str]:
+    """Files whose semantic rules did not run in full.
+
+    An environment is checked merged over its base, so an error that stops the checks in
+    either stops them for both: the environment's rules never ran, and the base's lines were
+    not looked at for that environment.
+    """
+    stopped = {d.file for d in diagnostics if d.rule in _CHECKS_STOPPED}
+    bases = {file: base for file in files if (base := base_file_for(file)) is not None}
+    stopped |= {file for file, base in bases.items() if base in stopped}
+    stopped |= {base for file, base in bases.items() if file in stopped}
+    return stopped
 
 
 _FIX_RULE = "name a rule from `smtp-gitops validate --list-rules`"
