@@ -543,3 +543,28 @@ def test_an_ignore_is_not_unused_when_its_rule_could_not_run(
     main(["validate", "--format", "json"])
     rules = [d["rule"] for d in json.loads(capsys.readouterr().out)["diagnostics"]]
     assert ("unused-ignore" in rules) is (broken is None or broken == "staging")
+
+
+# Texts come from one source that knows every apiVersion, and read as plain text.
+
+
+def test_rule_texts_know_every_version_and_show_no_markup(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from smtp_gitops.lint.rules import all_rules
+    from smtp_gitops.settings.schema import schema_file_name
+    from smtp_gitops.settings.vocabulary import API_VERSIONS
+
+    assert main(["validate", "--list-rules"]) == 0
+    shown = capsys.readouterr().out
+    for rule_id in all_rules():
+        assert main(["validate", "--explain", rule_id]) == 0
+        shown += capsys.readouterr().out
+    assert "``" not in shown
+    for rule_id in ("schema", "api-version"):
+        assert main(["validate", "--explain", rule_id]) == 0
+        text = " ".join(capsys.readouterr().out.split())
+        assert all(version in text for version in API_VERSIONS), rule_id
+    assert main(["validate", "--explain", "schema"]) == 0
+    schema_text = capsys.readouterr().out
+    assert all(schema_file_name(v) in schema_text for v in ("v1", "v2"))

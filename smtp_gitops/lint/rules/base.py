@@ -31,9 +31,15 @@ class Rule:
         return Diagnostic(self.id, self.severity, mark, message, hint, end, where)
 
 
+def plain_text(doc: str) -> str:
+    """A doc string as users read it (``--explain``, ``--list-rules``, SARIF): reST's
+    ````literal```` becomes `literal`, as messages and hints write it."""
+    return doc.replace("``", "`")
+
+
 def rule(module_doc: str | None, rule_id: str, severity: Severity) -> Rule:
     """Build a rule whose summary is the first line of its module's doc string."""
-    doc = (module_doc or "").strip()
+    doc = plain_text((module_doc or "").strip())
     return Rule(rule_id, severity, doc.splitlines()[0] if doc else rule_id, doc)
 
 
