@@ -151,6 +151,51 @@ def test_changing_base_through_the_hook_checks_the_environments_built_on_it(
     assert "2 files checked: 1 error" in output
 
 
+def test_the_hook_checks_what_the_commit_holds(project: tuple[Path, dict[str, str]]) -> None:
+    path, env = project
+    base = VALID.replace("environment: prod", "environment: base").replace(
+        "  production: true\n", ""
+    )
+    write_env(path, "base", base)
+    write_env(path, "prod", PROD_OVER_BASE)
+    first = commit(path, env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    # Work in progress that is not part of the commit: an untracked environment and a stray
+    # file, both broken, and a broken edit of prod left unstaged.
+    write_env(path, "wip", 'apiVersion: smtp-gitops/v1\nspec: {sets: [{port: "x"}]}\n')
+    (path / "environments" / "prod" / "notes.yaml").write_text("draft: true\n")
+    prod = path / "environments" / "prod" / "smtp.yaml"
+    prod.write_text(prod.read_text() + "  bogus: key\n")
+    write_env(path, "base", base.replace("port: 587", "port: 2525"))
+    subprocess.run(["git", "add", "environments/base/smtp.yaml"], cwd=path, check=True)
+    only_base = subprocess.run(
+        ["git", "commit", "-m", "base on port 2525"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=900,
+    )
+    assert only_base.returncode == 0, only_base.stdout + only_base.stderr
+    assert "bogus: key" in prod.read_text(), "the unstaged edit is left as it was"
+    # A broken change that is staged is refused, whatever the work tree says.
+    write_env(path, "base", base.replace("port: 587", 'port: "587"'))
+    subprocess.run(["git", "add", "environments/base/smtp.yaml"], cwd=path, check=True)
+    write_env(path, "base", base)
+    refused = subprocess.run(
+        ["git", "commit", "-m", "quoted port"],
+        cwd=path,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=900,
+    )
+    assert refused.returncode != 0
+    assert 'environments/base/smtp.yaml:10:13: error schema' in refused.stdout + refused.stderr
+
+
 def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pre_commit", *args],

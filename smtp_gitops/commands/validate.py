@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from smtp_gitops.commands.common import fail, load_config_or_exit, use_color
 from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
+
+if TYPE_CHECKING:
+    from smtp_gitops.plan.git_revision import GitIndex
 
 
 def _explain(rule_id: str) -> int:
@@ -38,6 +43,15 @@ def _severity_flags(values: tuple[str, ...]) -> dict[str, str]:
             raise ConfigError(f"--severity {value}: write RULE=LEVEL (error, warning or off)")
         levels[rule_id.strip()] = check_severity(rule_id.strip(), level.strip(), "--severity")
     return levels
+
+
+def _staged_files(ctx: click.Context) -> GitIndex:
+    from smtp_gitops.plan.git_revision import GitIndex, PlanError
+
+    try:
+        return GitIndex()
+    except PlanError as error:
+        fail(ctx, str(error), EXIT_USAGE)
 
 
 @click.command(short_help="Check settings files (schema and rules).")
@@ -81,6 +95,12 @@ def _severity_flags(values: tuple[str, ...]) -> dict[str, str]:
 @click.option(
     "--show-config", is_flag=True, help="Print the effective configuration and its sources."
 )
+@click.option(
+    "--staged",
+    is_flag=True,
+    help="Check what a commit holds: files as staged in git's index, untracked ones left out "
+    "(the pre-commit hook uses this).",
+)
 @click.pass_context
 def validate(
     ctx: click.Context,
@@ -97,6 +117,7 @@ def validate(
     production_environments: tuple[str, ...],
     root: str | None,
     show_config: bool,
+    staged: bool,
 ) -> None:
     """Check settings files or folders (default: environments/, or `root` from the
     configuration)."""
@@ -130,16 +151,27 @@ def validate(
     from smtp_gitops.lint.validator import validate_files
     from smtp_gitops.settings.discovery import discover, find_root_folder
 
-    found = discover(list(paths) or [find_root_folder(config.root) or config.root])
-    for problem in found.problems:
-        click.echo(f"Error: {problem}", err=True)
-    if found.problems and not found.files:
-        ctx.exit(EXIT_USAGE)
-    report, unreadable = validate_files(
-        found.files,
-        production_environments=config.production_environments,
-        adjust=lambda unfinished: selection.apply(unfinished, found.files),
-    )
+    index = _staged_files(ctx) if staged else None
+    try:
+        found = discover(
+            list(paths) or [find_root_folder(config.root) or config.root],
+            index.exists if index else None,
+        )
+        for problem in found.problems:
+            click.echo(f"Error: {problem}", err=True)
+        if found.problems and not found.files:
+            ctx.exit(EXIT_USAGE)
+        report, unreadable = validate_files(
+            found.files,
+            production_environments=config.production_environments,
+            adjust=lambda unfinished: selection.apply(
+                unfinished, found.files, index.read if index else None
+            ),
+            source=index,
+        )
+    finally:
+        if index is not None:
+            index.close()
     for unreadable_file in unreadable:
         click.echo(f"Error: cannot read {unreadable_file}", err=True)
     output = formatter(config.format)(report, color=use_color(no_color))

@@ -216,9 +216,11 @@ def _check_base(root: Node) -> list[Diagnostic]:
 
 
 def check_serially(
-    files: list[str], production_environments: tuple[str, ...] = ()
+    files: list[str],
+    production_environments: tuple[str, ...] = (),
+    source: FileSource | None = None,
 ) -> tuple[list[Diagnostic], list[str], list[str]]:
-    validator = Validator(production_environments=production_environments)
+    validator = Validator(source, production_environments=production_environments)
     diagnostics: list[Diagnostic] = []
     unreadable: list[str] = []
     read: dict[str, None] = {}

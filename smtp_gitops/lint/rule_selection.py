@@ -8,7 +8,7 @@ validator (and its worker processes) stay the same whatever is selected.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from smtp_gitops.lint.rules import ALWAYS_ON, RULE_IDS
@@ -60,19 +60,25 @@ class RuleSelection:
             return dataclasses.replace(diagnostic, severity=Severity(level))
         return diagnostic
 
-    def apply(self, report: Report, checked: Iterable[str]) -> list[Diagnostic]:
+    def apply(
+        self,
+        report: Report,
+        checked: Iterable[str],
+        read: Callable[[str], bytes] | None = None,
+    ) -> list[Diagnostic]:
         """The findings of an unfinished ``report`` after inline ignores, the selection and the
         severities (``validate_files``' ``adjust``).
 
         Unused ignores are reported only in the files that were ``checked`` (as given on the
         command line, or found in its folders), not in a base read for one environment only:
-        an ignore there may be meant for an environment this run did not check.
+        an ignore there may be meant for an environment this run did not check. ``read`` reads
+        the files where the check read them (default: the disk).
         """
         from smtp_gitops.lint.suppressions import apply_ignores, read_ignores
 
         diagnostics = apply_ignores(
             report.diagnostics,
-            read_ignores(report.files),
+            read_ignores(report.files, read) if read else read_ignores(report.files),
             enabled=self.enabled,
             report_unused_in=set(checked),
             files=report.files,

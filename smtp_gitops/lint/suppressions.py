@@ -246,22 +246,31 @@ def _problems(
             )
 
 
-def read_ignores(paths: Iterable[str]) -> list[Ignore]:
-    """The ignore comments of the settings files ``paths``, read again from the disk.
+def _read_from_disk(path: str) -> bytes:
+    from smtp_gitops.lint.loader import MAX_FILE_BYTES
+    from smtp_gitops.settings.discovery import escapes_repository
+
+    if escapes_repository(path):
+        raise PermissionError(path)
+    with open(path, "rb") as handle:
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
+def read_ignores(
+    paths: Iterable[str], read: Callable[[str], bytes] = _read_from_disk
+) -> list[Ignore]:
+    """The ignore comments of the settings files ``paths``, read again (from the disk, or
+    with ``read`` from where the validator read them: git's index).
 
     Files the validator refused to read (a link out of the repository, too large, not UTF-8)
     are skipped: their only findings are the ones that cannot be ignored.
     """
     from smtp_gitops.lint.loader import MAX_FILE_BYTES
-    from smtp_gitops.settings.discovery import escapes_repository
 
     found: list[Ignore] = []
     for path in paths:
         try:
-            if escapes_repository(path):
-                continue
-            with open(path, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = read(path)
         except OSError:
             continue
         if len(data) > MAX_FILE_BYTES or MARKER.encode() not in data:

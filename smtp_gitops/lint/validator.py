@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from smtp_gitops.lint.file_check import check_serially
+from smtp_gitops.lint.file_check import FileSource, check_serially
 from smtp_gitops.settings.diagnostics import Diagnostic, Report
 
 PARALLEL_THRESHOLD = 64  # below this, starting worker processes costs more than it saves
@@ -25,6 +25,7 @@ def validate_files(
     production_environments: tuple[str, ...] = (),
     adjust: Callable[[Report], list[Diagnostic]] | None = None,
     jobs: int | None = None,
+    source: FileSource | None = None,
 ) -> tuple[Report, list[str]]:
     """Check every file; returns the report and the files that could not be read.
 
@@ -34,11 +35,11 @@ def validate_files(
     ``adjust`` (suppressions, rule selection) gets the report before it is finished, while each
     finding past a per-file cap is still counted under its own rule, and returns what to keep.
     ``jobs`` caps the worker processes (1: none are forked); None lets the number of files
-    decide.
+    decide. ``source`` reads the files instead of the disk (git's index), in this process.
     """
     workers = _workers(len(files)) if jobs is None else min(max(jobs, 1), _workers(len(files)))
-    if workers == 1:
-        results = [check_serially(files, production_environments)]
+    if workers == 1 or source is not None:
+        results = [check_serially(files, production_environments, source)]
     else:
         from smtp_gitops.lint.workers import check_in_workers
 

@@ -85,14 +85,22 @@ class GitRevision:
         elif run_git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").returncode != 0:
             raise PlanError(f"unknown git revision {ref!r}")
         self.ref = ref
+        self._start(root)
+
+    def _start(self, root: str) -> None:
         self.prefix = run_git("rev-parse", "--show-prefix").stdout.decode().strip()
-        # -z: paths as they are, not C-quoted (a folder name may hold anything)
-        listing = run_git("ls-tree", "-r", "-z", "-l", "--full-tree", ref, "--", self.in_tree(root))
-        self._entries = _tree_entries(listing.stdout)
+        self._entries = self._list(self.in_tree(root) if root else "")
         self.files = {
             os.path.normpath(posixpath.relpath(path, self.prefix or ".")) for path in self._entries
         }
         self._reader: subprocess.Popen[bytes] | None = None
+
+    def _list(self, in_tree: str) -> dict[str, TreeEntry]:
+        """The files at or under ``in_tree`` (relative to the repository's top), by path."""
+        # -z: paths as they are, not C-quoted (a folder name may hold anything)
+        return _tree_entries(
+            run_git("ls-tree", "-r", "-z", "-l", "--full-tree", self.ref, "--", in_tree).stdout
+        )
 
     def in_tree(self, path: str) -> str:
         """``path`` (relative to the working directory) relative to the repository's top."""
@@ -103,8 +111,7 @@ class GitRevision:
         if in_tree in self._entries:
             return self._entries[in_tree]
         # Outside the listed root (a template, a link's target): ask git for this one path.
-        listed = run_git("ls-tree", "-z", "-l", "--full-tree", self.ref, "--", in_tree).stdout
-        return _tree_entries(listed).get(in_tree)
+        return self._list(in_tree).get(in_tree)
 
     def read(self, path: str) -> bytes:
         return self._read_in_tree(self.in_tree(path))
@@ -162,7 +169,68 @@ class GitRevision:
             self._reader = None
 
     def exists(self, path: str) -> bool:
-        return os.path.normpath(path) in self.files
+        """Whether ``path`` (absolute, or relative to the working directory) is listed."""
+        return os.path.relpath(os.path.abspath(path)) in self.files
+
+
+class GitIndex(GitRevision):
+    """Settings files as they are staged in git's index: what a commit being made holds.
+
+    A pre-commit hook checks this, not the work tree: an untracked environment, or a change
+    not yet added, is not part of the commit and must neither fail nor pass it.
+    """
+
+    def __init__(self) -> None:
+        if run_git("rev-parse", "--is-inside-work-tree").returncode != 0:
+            raise PlanError("not inside a git work tree: --staged reads git's index")
+        self.ref = "the git index"
+        self._start("")
+
+    def _list(self, in_tree: str) -> dict[str, TreeEntry]:
+        # Every YAML file of the repository (settings files and what may stray beside them),
+        # or the one path asked for; stage 0 only: a path in conflict has nothing to commit.
+        specs = (
+            [f":(top,literal){in_tree}"]
+            if in_tree
+            else [":(top,glob,icase)**/*.yaml", ":(top,glob,icase)**/*.yml"]
+        )
+        listing = run_git("ls-files", "-s", "-z", "--full-name", "--", *specs).stdout
+        staged: dict[str, tuple[bytes, bytes]] = {}
+        for line in listing.split(b"\0"):
+            if not line:
+                continue
+            info, path = line.split(b"\t", 1)
+            mode, object_id, stage = info.split()
+            if stage == b"0":
+                staged[path.decode(errors="surrogateescape")] = (mode, object_id)
+        sizes = _object_sizes([object_id for _mode, object_id in staged.values()])
+        return {
+            path: TreeEntry(mode, b"blob", object_id, sizes.get(object_id, 0))
+            for path, (mode, object_id) in staged.items()
+        }
+
+
+def _object_sizes(object_ids: list[bytes]) -> dict[bytes, int]:
+    """Each blob's size, from one ``git cat-file --batch-check``: the size cap is applied
+    before a blob is read."""
+    if not object_ids:
+        return {}
+    try:
+        done = subprocess.run(
+            ["git", "cat-file", "--batch-check"],
+            input=b"\n".join(object_ids) + b"\n",
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
+    except FileNotFoundError:
+        raise PlanError("git is not installed") from None
+    sizes = {}
+    for line in done.stdout.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1] == b"blob":
+            sizes[parts[0]] = int(parts[2])
+    return sizes
 
 
 def _git_paths(*args: str) -> set[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -91,8 +92,15 @@ def escapes_repository(path: str) -> bool:
 _NAMES = " or ".join(SETTINGS_NAMES)
 
 
-def _misnamed(folder: str) -> PathProblem | None:
-    found = misnamed_files(folder)
+Tracked = Callable[[str], bool]
+
+
+def _everything(_path: str) -> bool:
+    return True
+
+
+def _misnamed(folder: str, tracked: Tracked = _everything) -> PathProblem | None:
+    found = [name for name in misnamed_files(folder) if tracked(os.path.join(folder, name))]
     if not found:
         return None
     return PathProblem(
@@ -102,7 +110,9 @@ def _misnamed(folder: str) -> PathProblem | None:
     )
 
 
-def _settings_files_under(folder: str) -> tuple[list[str], list[PathProblem]]:
+def _settings_files_under(
+    folder: str, tracked: Tracked = _everything
+) -> tuple[list[str], list[PathProblem]]:
     found: list[str] = []
     problems: list[PathProblem] = []
     for current, dirs, files in os.walk(folder):
@@ -116,10 +126,19 @@ def _settings_files_under(folder: str) -> tuple[list[str], list[PathProblem]]:
             for name in SETTINGS_NAMES
             if os.path.lexists(os.path.join(current, d, name))
         ]
-        here = [os.path.join(current, name) for name in files if is_settings_name(name)]
+        here = [
+            os.path.join(current, name)
+            for name in files
+            if is_settings_name(name) and tracked(os.path.join(current, name))
+        ]
+        linked = [path for path in linked if tracked(path)]
         found.extend(sorted(here + linked))
         if here:
-            strays = stray_settings(sorted(here)[0])
+            strays = [
+                name
+                for name in stray_settings(sorted(here)[0])
+                if tracked(os.path.join(current, name))
+            ]
             if strays:
                 problems.append(PathProblem(current, stray_message(sorted(here)[0], strays)))
         if here or linked:
@@ -133,18 +152,20 @@ def _settings_files_under(folder: str) -> tuple[list[str], list[PathProblem]]:
             for sibling in siblings
             for name in SETTINGS_NAMES
         ):
-            problem = _misnamed(current)
+            problem = _misnamed(current, tracked)
             if problem is not None:
                 problems.append(problem)
     return found, problems
 
 
-def discover(paths: list[str]) -> Discovery:
+def discover(paths: list[str], tracked: Tracked | None = None) -> Discovery:
     """Files to check, in a stable order; folders are searched for ``smtp.yaml``.
 
     A changed ``base`` file brings in its sibling environments, since every one of them is
-    merged over it.
+    merged over it. With ``tracked`` (what a commit holds) only the files it accepts are found,
+    brought in, or said to stray: an untracked file is not part of the commit.
     """
+    accepts = tracked or _everything
     result = Discovery()
     seen: set[str] = set()
 
@@ -156,19 +177,24 @@ def discover(paths: list[str]) -> Discovery:
 
     for path in paths or [DEFAULT_ROOT]:
         if os.path.isdir(path):
-            found, problems = _settings_files_under(path)
+            found, problems = _settings_files_under(path, accepts)
             result.problems.extend(problems)
             if not found:
                 result.problems.append(
-                    _misnamed(path) or PathProblem(path, f"no {_NAMES} found in this folder")
+                    _misnamed(path, accepts)
+                    or PathProblem(path, f"no {_NAMES} found in this folder")
                 )
             for file in found:
                 add(file)
+        elif (os.path.isfile(path) or os.path.islink(path)) and not accepts(path):
+            result.problems.append(
+                PathProblem(path, "is not staged in git; `git add` it to check it with --staged")
+            )
         elif os.path.isfile(path) or os.path.islink(path):
             add(path)
             if is_base(path):
                 siblings = os.path.dirname(os.path.dirname(os.path.abspath(path)))
-                for file in _settings_files_under(siblings)[0]:
+                for file in _settings_files_under(siblings, accepts)[0]:
                     if not is_base(file):
                         add(os.path.relpath(file) if not os.path.isabs(path) else file)
         else:
