@@ -568,3 +568,13 @@ def test_rule_texts_know_every_version_and_show_no_markup(
     assert main(["validate", "--explain", "schema"]) == 0
     schema_text = capsys.readouterr().out
     assert all(schema_file_name(v) in schema_text for v in ("v1", "v2"))
+
+
+def test_staged_outside_a_repository_is_a_usage_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_env(tmp_path, "prod", VALID)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
+    assert main(["validate", "--staged"]) == 2
+    assert "not inside a git work tree" in capsys.readouterr().err

@@ -107,7 +107,7 @@ def test_hook_definition_matches_settings_files() -> None:
 
     [hook] = YAML(typ="safe", pure=True).load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert hook["id"] == "smtp-gitops-validate"
-    assert hook["entry"] == "smtp-gitops validate"
+    assert hook["entry"] == "smtp-gitops validate --staged"
     assert hook["language"] == "python"
     pattern = re.compile(hook["files"])
     assert pattern.search("environments/prod/smtp.yaml")
@@ -193,7 +193,7 @@ def test_the_hook_checks_what_the_commit_holds(project: tuple[Path, dict[str, st
         timeout=900,
     )
     assert refused.returncode != 0
-    assert 'environments/base/smtp.yaml:10:13: error schema' in refused.stdout + refused.stderr
+    assert "environments/base/smtp.yaml:10:13: error schema" in refused.stdout + refused.stderr
 
 
 def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
