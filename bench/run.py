@@ -4,6 +4,10 @@ in a venv of its own as a user would install it, measured as whole processes in 
     .venv/bin/python bench/run.py            # full run (500 and 5,000 files, plan on 500 envs)
     .venv/bin/python bench/run.py --quick    # smaller and fewer runs, for a quick look
 
+The first run also installs the tools into ``bench/.work``. A full run takes about 6 minutes
+on a 2-core machine, ``--quick`` about 3 (most of either is yamllint on 500 files); each step
+is announced on stderr with the time so far, so the tables on stdout stay clean.
+
 Each pair runs A then B (alternating which goes first), so both see the same machine state; the
 tables give the median wall time of each tool, the median of the per-pair ratios, the median CPU
 time (user + system, children included, so work spread over cores is counted) and the peak
@@ -27,6 +31,28 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORK = HERE / ".work"
 SCHEMA = REPO / "schema" / "smtp-settings.v1.schema.json"
+
+
+class Progress:
+    """Says on stderr which step is running, how far along and how long it has taken."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+        self.done = 0
+        self.started = time.monotonic()
+
+    def step(self, text: str) -> None:
+        self.done += 1
+        elapsed = int(time.monotonic() - self.started)
+        print(
+            f"[{elapsed // 60}:{elapsed % 60:02d}] {self.done}/{self.steps} {text}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def finish(self) -> None:
+        elapsed = int(time.monotonic() - self.started)
+        print(f"[{elapsed // 60}:{elapsed % 60:02d}] done", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,45 +210,29 @@ def wall_cpu(run: list[Run]) -> str:
     return f"{median(run, 'wall'):.3f} s wall, {median(run, 'cpu'):.3f} s CPU"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="pairs per measure")
-    parser.add_argument("--sets", type=int, default=20)
-    parser.add_argument("--large", type=int, default=5000, help="files in the large run")
-    parser.add_argument("--quick", action="store_true", help="3 pairs, 1,000 files at most")
-    parser.add_argument("--clean", action="store_true", help="regenerate everything")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.runs, args.large = 3, 1000
-    if args.clean and WORK.exists():
-        shutil.rmtree(WORK)
-    WORK.mkdir(exist_ok=True)
-    os.environ["NO_COLOR"] = "1"
-    yamllint = str(tool_venv("yamllint", "yamllint"))
-    check_jsonschema = str(tool_venv("check-jsonschema", "check-jsonschema", "ruamel.yaml.clib"))
-    ours = str(our_venv())
+def against_peers(
+    ours: str, yamllint: str, check_jsonschema: str, args: argparse.Namespace, progress: Progress
+) -> None:
+    """The first table: smtp-gitops and each peer, paired, on the same files."""
     schema = ["--schemafile", str(SCHEMA)]
     example = files_of(REPO / "environments")
-
-    print(
-        f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {args.runs} paired "
-        "runs per row; smtp-gitops, yamllint and check-jsonschema each installed in a venv of "
-        "its own (check-jsonschema with ruamel.yaml.clib).\n"
-    )
     print("| measure | smtp-gitops | peer | ratio (median of pairs), wall / CPU |")
     print("|---|---|---|---|")
+    progress.step(f"cold start against yamllint ({args.runs * 3} pairs)")
     cold_y = paired([ours, "validate", "-q"], [yamllint, "environments"], args.runs * 3)
     print(
         f"| cold start, bundled example (4 files) | {median(cold_y.ours, 'wall') * 1000:.0f} ms | "
         f"yamllint {median(cold_y.theirs, 'wall') * 1000:.0f} ms | "
         f"{cold_y.ratio:.2f}x / {cold_y.cpu_ratio:.2f}x |"
     )
+    progress.step(f"cold start against check-jsonschema ({args.runs * 3} pairs)")
     cold_c = paired([ours, "validate", "-q"], [check_jsonschema, *schema, *example], args.runs * 3)
     print(
         f"| cold start, bundled example (4 files) | {median(cold_c.ours, 'wall') * 1000:.0f} ms | "
         f"check-jsonschema {median(cold_c.theirs, 'wall') * 1000:.0f} ms | "
         f"{cold_c.ratio:.2f}x / {cold_c.cpu_ratio:.2f}x |"
     )
+    progress.step(f"500 files against check-jsonschema ({args.runs} pairs)")
     medium = generate(500, args.sets)
     mid = paired(
         [ours, "validate", "-q", str(medium)],
@@ -233,16 +243,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"| 500 files x {args.sets} sets | {wall_cpu(mid.ours)} | check-jsonschema "
         f"{wall_cpu(mid.theirs)} | {mid.ratio:.2f}x / {mid.cpu_ratio:.2f}x |"
     )
+    progress.step(f"500 files against yamllint ({args.runs} pairs; yamllint takes ~20 s a run)")
     mid_y = paired([ours, "validate", "-q", str(medium)], [yamllint, str(medium)], args.runs)
     print(
         f"| 500 files x {args.sets} sets | {wall_cpu(mid_y.ours)} | yamllint "
         f"{wall_cpu(mid_y.theirs)} | {mid_y.ratio:.2f}x / {mid_y.cpu_ratio:.2f}x |"
     )
 
+
+def scaling(ours: str, args: argparse.Namespace, progress: Progress) -> None:
+    """The second table: smtp-gitops alone on many files, per-file time and memory."""
     print("\n| files | smtp-gitops wall | CPU | per file (wall) | peak memory |")
     print("|---|---|---|---|---|")
     per_file = {}
     for count in (500, args.large):
+        progress.step(f"{count} files alone ({max(args.runs // 2, 1)} runs)")
         root = generate(count, args.sets)
         runs = [measure([ours, "validate", "-q", str(root)]) for _ in range(max(args.runs // 2, 1))]
         wall = median(runs, "wall")
@@ -254,6 +269,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     growth = per_file[args.large] / per_file[500] - 1
     print(f"\nPer-file time from 500 to {args.large} files: {growth:+.0%}.")
 
+
+def plan_timing(ours: str, args: argparse.Namespace, progress: Progress) -> None:
+    """``plan`` with one environment changed, among many and alone."""
+    progress.step(f"plan among 500 environments and alone ({args.runs} runs each)")
     big = plan_repository(500, args.sets)
     small = plan_repository(1, args.sets)
     plan_big = [measure([ours, "plan", "--base", "HEAD"], cwd=big) for _ in range(args.runs)]
@@ -264,7 +283,39 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{median(plan_small, 'wall'):.2f} s "
         f"({median(plan_big, 'wall') / median(plan_small, 'wall'):.2f}x)."
     )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="pairs per measure")
+    parser.add_argument("--sets", type=int, default=20)
+    parser.add_argument("--large", type=int, default=5000, help="files in the large run")
+    parser.add_argument(
+        "--quick", action="store_true", help="3 pairs, 1,000 files at most (about 3 minutes)"
+    )
+    parser.add_argument("--clean", action="store_true", help="regenerate everything")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.runs, args.large = 3, 1000
+    if args.clean and WORK.exists():
+        shutil.rmtree(WORK)
+    WORK.mkdir(exist_ok=True)
+    os.environ["NO_COLOR"] = "1"
+    progress = Progress(steps=8)
+    progress.step("installing the tools into bench/.work (downloads on the first run only)")
+    yamllint = str(tool_venv("yamllint", "yamllint"))
+    check_jsonschema = str(tool_venv("check-jsonschema", "check-jsonschema", "ruamel.yaml.clib"))
+    ours = str(our_venv())
+    print(
+        f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {args.runs} paired "
+        "runs per row; smtp-gitops, yamllint and check-jsonschema each installed in a venv of "
+        "its own (check-jsonschema with ruamel.yaml.clib).\n"
+    )
+    against_peers(ours, yamllint, check_jsonschema, args, progress)
+    scaling(ours, args, progress)
+    plan_timing(ours, args, progress)
     print(f"\nProduced by: .venv/bin/python bench/run.py{' --quick' if args.quick else ''}")
+    progress.finish()
     return 0
 
 
