@@ -578,3 +578,46 @@ def test_staged_outside_a_repository_is_a_usage_error(
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))
     assert main(["validate", "--staged"]) == 2
     assert "not inside a git work tree" in capsys.readouterr().err
+
+
+# A pull request's link never gets a file outside the settings shown: not out of the repository
+# (the runner's /proc/self/environ), not git's own folder (the checkout token in .git/config).
+
+
+@pytest.mark.parametrize("where", ["outside", "git-folder"])
+@pytest.mark.parametrize("staged", [False, True], ids=["work-tree", "staged"])
+def test_a_linked_settings_file_never_shows_what_it_points_at(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    where: str,
+    staged: bool,
+) -> None:
+    import subprocess
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    secret = "token: ghs_NOT_FOR_YOUR_EYES"
+    if where == "outside":
+        target = tmp_path / "runner-secrets"
+        target.write_text(f"{secret}\n\tbroken: [\n")
+    else:
+        target = repo / ".git" / "config"
+        extraheader = "AUTHORIZATION: basic ghs_NOT_FOR_YOUR_EYES"
+        subprocess.run(["git", "config", "http.extraheader", extraheader], cwd=repo, check=True)
+    write_env(repo, "dev", VALID.replace("environment: prod", "environment: dev"))
+    link = repo / "environments" / "evil" / "smtp.yaml"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    monkeypatch.chdir(repo)
+    if staged:
+        subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+    arguments = ["validate", *(["--staged"] if staged else []), "environments"]
+    assert main(arguments) in (1, 2)
+    captured = capsys.readouterr()
+    shown = captured.out + captured.err
+    assert "ghs_NOT_FOR_YOUR_EYES" not in shown and "repositoryformatversion" not in shown
+    assert "environments/evil/smtp.yaml" in shown
+    if not staged:
+        assert "into its .git folder" in shown

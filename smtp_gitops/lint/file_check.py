@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 from collections.abc import Callable, Mapping
@@ -11,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from smtp_gitops.lint.fast_schema import clean_document
-from smtp_gitops.lint.loader import LoadedFile, load_file, load_text
+from smtp_gitops.lint.loader import MAX_FILE_BYTES, LoadedFile, load_file, load_text
 from smtp_gitops.lint.rules import plaintext_secret, semantic_checks, unsafe_yaml
 from smtp_gitops.lint.rules.base import SettingsContext
 from smtp_gitops.lint.schema_check import (
@@ -63,6 +64,15 @@ class FileSource(Protocol):
     def exists(self, path: str) -> bool: ...
 
 
+_OUTSIDE = (
+    "symbolic link points outside the repository or into its .git folder; refusing to read it"
+)
+
+
+def _refused(path: str, reason: str) -> LoadedFile:
+    return LoadedFile(path, None, [unsafe_yaml.RULE.diagnostic(Mark(path, 1, 1), reason)])
+
+
 def crash_diagnostic(path: str, reason: str) -> Diagnostic:
     return unsafe_yaml.RULE.diagnostic(
         Mark(path, 1, 1),
@@ -110,19 +120,18 @@ class Validator:
             try:
                 self._loaded[path] = load_text(path, self._source.read(path))
             except OSError as error:
-                raise UnreadableFile(f"{path}: {error.strerror or error}") from error
+                # A source refuses what the disk's reader refuses, and it is said the same way.
+                if error.errno == errno.EPERM:
+                    self._loaded[path] = _refused(path, _OUTSIDE)
+                elif error.errno == errno.EFBIG:
+                    self._loaded[path] = _refused(
+                        path, f"file is {error.strerror}; the limit is {MAX_FILE_BYTES} (1 MiB)"
+                    )
+                else:
+                    raise UnreadableFile(f"{path}: {error.strerror or error}") from error
         if path not in self._loaded:
             if escapes_repository(path):
-                self._loaded[path] = LoadedFile(
-                    path,
-                    None,
-                    [
-                        unsafe_yaml.RULE.diagnostic(
-                            Mark(path, 1, 1),
-                            "symbolic link points outside the repository; refusing to read it",
-                        )
-                    ],
-                )
+                self._loaded[path] = _refused(path, _OUTSIDE)
             else:
                 try:
                     self._loaded[path] = load_file(path)

@@ -78,10 +78,15 @@ def repository_of(settings_file: str) -> str:
 
 def resolves_outside(path: str, repository: str) -> bool:
     """True when ``path``, with every symbolic link (file or folder) resolved, leaves
-    ``repository``: the one rule validate, plan, render and deploy share."""
+    ``repository`` or enters its ``.git``: the one rule validate, plan, render and deploy
+    share."""
     inside = os.path.realpath(repository)
     target = os.path.realpath(path)
-    return os.path.commonpath([inside, target]) != inside
+    if os.path.commonpath([inside, target]) != inside:
+        return True
+    # git's own folder is not the repository's content: it holds the remote's credentials
+    # (actions/checkout keeps a token in .git/config), which no link may have read and shown.
+    return os.path.relpath(target, inside).split(os.sep)[0] == ".git"
 
 
 def escapes_repository(path: str) -> bool:

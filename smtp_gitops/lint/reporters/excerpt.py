@@ -8,7 +8,9 @@ messages about passwords would be lost if the password were printed right under 
 from __future__ import annotations
 
 from smtp_gitops.lint.loader import MAX_FILE_BYTES, prescan
+from smtp_gitops.settings.bounded import UnsafeFile, read_regular_file
 from smtp_gitops.settings.diagnostics import Diagnostic
+from smtp_gitops.settings.discovery import escapes_repository
 from smtp_gitops.settings.redaction import SecretSpan
 from smtp_gitops.settings.untrusted_text import printable
 
@@ -22,14 +24,17 @@ class SourceLines:
     def _read(self, path: str) -> tuple[list[str], list[SecretSpan]] | None:
         if path not in self._files:
             self._files[path] = None
-            try:
-                with open(path, "rb") as handle:
-                    data = handle.read(MAX_FILE_BYTES + 1)
-                text = data.decode("utf-8").removeprefix("\ufeff")
-            except (OSError, UnicodeDecodeError):
+            # Read as the validator reads: never through a link out of the repository (a pull
+            # request could link /proc/self/environ and have the runner's secrets shown), and
+            # only a regular file, never past the cap.
+            if escapes_repository(path):
                 return None
-            if len(data) <= MAX_FILE_BYTES:
-                self._files[path] = (text.splitlines(), prescan(text).secret_spans)
+            try:
+                data = read_regular_file(path, MAX_FILE_BYTES)
+                text = data.decode("utf-8").removeprefix("\ufeff")
+            except (OSError, UnsafeFile, UnicodeDecodeError):
+                return None
+            self._files[path] = (text.splitlines(), prescan(text).secret_spans)
         return self._files[path]
 
     def line(self, path: str, number: int) -> str | None:
