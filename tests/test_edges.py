@@ -621,3 +621,21 @@ def test_a_linked_settings_file_never_shows_what_it_points_at(
     assert "environments/evil/smtp.yaml" in shown
     if not staged:
         assert "into its .git folder" in shown
+
+
+@pytest.mark.parametrize("name", ["README.md", "action.yml", "prod.yaml"])
+def test_a_file_that_is_not_a_settings_file_is_told_as_that(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    (tmp_path / name).write_text("name: smtp-gitops\nruns: {using: composite}\n```sh\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["validate", name]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"Error: {name}: not a settings file: settings files are named smtp.yaml or smtp.yml "
+        "(<root>/<environment>/smtp.yaml); other names are not read\n"
+    )
+    assert "yaml-syntax" not in captured.out and "api-version" not in captured.out

@@ -191,6 +191,18 @@ def discover(paths: list[str], tracked: Tracked | None = None) -> Discovery:
                 )
             for file in found:
                 add(file)
+        elif (os.path.isfile(path) or os.path.islink(path)) and not is_settings_name(
+            os.path.basename(path)
+        ):
+            # A README or a workflow named by mistake: a YAML error about its first line
+            # would say the wrong thing.
+            result.problems.append(
+                PathProblem(
+                    path,
+                    f"not a settings file: settings files are named {_NAMES} "
+                    "(<root>/<environment>/smtp.yaml); other names are not read",
+                )
+            )
         elif (os.path.isfile(path) or os.path.islink(path)) and not accepts(path):
             result.problems.append(
                 PathProblem(path, "is not staged in git; `git add` it to check it with --staged")
