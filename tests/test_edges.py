@@ -316,7 +316,16 @@ def test_a_repository_without_commits_plans_against_the_empty_tree(
 
 @pytest.mark.parametrize("stray", ["smtp.yml", "extra.yaml", "Smtp.yaml"])
 @pytest.mark.parametrize(
-    "command", [["validate"], ["render", "prod"], ["status", "prod"], ["deploy", "prod"]]
+    "command",
+    [
+        ["validate"],
+        ["render", "prod"],
+        ["status", "prod"],
+        ["deploy", "prod"],
+        ["plan"],
+        ["migrate", "--check"],
+        ["check-connection", "prod"],
+    ],
 )
 def test_a_second_yaml_file_beside_the_settings_is_exit_2(
     tmp_path: Path,
@@ -327,6 +336,7 @@ def test_a_second_yaml_file_beside_the_settings_is_exit_2(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
+    _git(tmp_path, "init", "-q")
     path = write_env(tmp_path, "prod", VALID + "  render:\n    output: build/x.json\n")
     (path.parent / stray).write_text(VALID.replace("port: 587", "port: 2525"))
     assert main(command) == 2

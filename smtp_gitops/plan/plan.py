@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smtp_gitops.lint.file_check import UnreadableFile, Validator
-from smtp_gitops.plan.git_revision import GitRevision, changed_files, run_git
+from smtp_gitops.plan.git_revision import GitRevision, PlanError, changed_files, run_git
 from smtp_gitops.plan.plan_scope import ChangeScope, template_digest
 from smtp_gitops.render.render import (
     portal_set,
@@ -21,7 +21,14 @@ from smtp_gitops.render.template_files import (
 )
 from smtp_gitops.settings.diagnostics import error_count
 from smtp_gitops.settings.discovery import repository_of
-from smtp_gitops.settings.layout import DEFAULT_ROOT, environments, environments_in
+from smtp_gitops.settings.layout import (
+    DEFAULT_ROOT,
+    base_file,
+    environments,
+    environments_in,
+    stray_message,
+    stray_settings,
+)
 from smtp_gitops.settings.model import SecretFromEnv, SecretFromSops, Settings, SmtpSettingsFileV2
 from smtp_gitops.settings.sops_files import reference_text
 from smtp_gitops.settings.untrusted_text import markdown_code, markdown_text, printable
@@ -165,6 +172,11 @@ def make_plan(
 def _plans(revision: GitRevision, root: str, *, only_changed: bool) -> list[EnvironmentPlan]:
     before_envs = environments_in(revision.files, root)
     after_envs = {name: os.path.normpath(path) for name, path in environments(root).items()}
+    for path in [*after_envs.values(), *filter(None, [base_file(root)])]:
+        # Which file the plan would read is not what a reviewer would: refuse, as every
+        # command does.
+        if strays := stray_settings(path):
+            raise PlanError(stray_message(path, strays))
     scope = None
     if only_changed:
         top = (
