@@ -649,3 +649,22 @@ def test_a_file_that_is_not_a_settings_file_is_told_as_that(
         "(<root>/<environment>/smtp.yaml); other names are not read\n"
     )
     assert "yaml-syntax" not in captured.out and "api-version" not in captured.out
+
+
+def test_staged_findings_show_the_staged_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q")
+    path = write_env(tmp_path, "prod", VALID.replace("port: 587", 'port: "587"'))
+    _git(tmp_path, "add", "-A")
+    # The work tree moves on: a comment above, the port fixed; neither is staged.
+    path.write_text("# a note\n" + VALID)
+    assert main(["validate", "--staged", "--no-color"]) == 1
+    assert capsys.readouterr().out.splitlines()[:3] == [
+        "environments/prod/smtp.yaml:11:13: error schema: spec.sets[primary].port: expected an "
+        "integer, found a string",
+        ' 11 |       port: "587"',
+        "    |             ^^^^^",
+    ]
+    assert main(["validate", "--no-color"]) == 0

@@ -11,6 +11,7 @@ from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
     from smtp_gitops.plan.git_revision import GitIndex
+    from smtp_gitops.settings.diagnostics import Report
 
 
 def _explain(rule_id: str) -> int:
@@ -52,6 +53,16 @@ def _staged_files(ctx: click.Context) -> GitIndex:
         return GitIndex()
     except PlanError as error:
         fail(ctx, str(error), EXIT_USAGE)
+
+
+def _formatted(report: Report, output_format: str, color: bool, index: GitIndex | None) -> str:
+    from smtp_gitops.lint.reporters import formatter, text
+    from smtp_gitops.lint.reporters.excerpt import SourceLines
+
+    if index is not None and output_format == "text":
+        # The excerpt shows the staged line the finding is about, not the work tree's.
+        return text.format(report, color=color, sources=SourceLines(index.read))
+    return formatter(output_format)(report, color=color)
 
 
 @click.command(short_help="Check settings files (schema and rules).")
@@ -147,7 +158,6 @@ def validate(
         )
     except UnknownRule as error:
         fail(ctx, str(error), EXIT_USAGE)
-    from smtp_gitops.lint.reporters import formatter
     from smtp_gitops.lint.validator import validate_files
     from smtp_gitops.settings.discovery import discover, find_root_folder
 
@@ -169,12 +179,12 @@ def validate(
             ),
             source=index,
         )
+        for unreadable_file in unreadable:
+            click.echo(f"Error: cannot read {unreadable_file}", err=True)
+        output = _formatted(report, config.format, use_color(no_color), index)
     finally:
         if index is not None:
             index.close()
-    for unreadable_file in unreadable:
-        click.echo(f"Error: cannot read {unreadable_file}", err=True)
-    output = formatter(config.format)(report, color=use_color(no_color))
     if quiet and config.format == "text":
         output = "".join(line + "\n" for line in output.splitlines()[:-1])
     click.echo(output, nl=False)

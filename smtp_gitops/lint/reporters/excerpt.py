@@ -7,6 +7,8 @@ messages about passwords would be lost if the password were printed right under 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from smtp_gitops.lint.loader import MAX_FILE_BYTES, prescan
 from smtp_gitops.settings.bounded import UnsafeFile, read_regular_file
 from smtp_gitops.settings.diagnostics import Diagnostic
@@ -16,10 +18,15 @@ from smtp_gitops.settings.untrusted_text import printable
 
 
 class SourceLines:
-    """Reads each file once, on demand; a file that cannot be read simply shows no excerpt."""
+    """Reads each file once, on demand; a file that cannot be read simply shows no excerpt.
 
-    def __init__(self) -> None:
+    ``read`` reads a file where the check read it (git's index for ``validate --staged``), so
+    the line shown is the line the finding is about; by default the disk is read.
+    """
+
+    def __init__(self, read: Callable[[str], bytes] | None = None) -> None:
         self._files: dict[str, tuple[list[str], list[SecretSpan]] | None] = {}
+        self._reader = read
 
     def _read(self, path: str) -> tuple[list[str], list[SecretSpan]] | None:
         if path not in self._files:
@@ -27,10 +34,16 @@ class SourceLines:
             # Read as the validator reads: never through a link out of the repository (a pull
             # request could link /proc/self/environ and have the runner's secrets shown), and
             # only a regular file, never past the cap.
-            if escapes_repository(path):
+            if self._reader is None and escapes_repository(path):
                 return None
             try:
-                data = read_regular_file(path, MAX_FILE_BYTES)
+                data = (
+                    self._reader(path)
+                    if self._reader is not None
+                    else read_regular_file(path, MAX_FILE_BYTES)
+                )
+                if len(data) > MAX_FILE_BYTES:
+                    return None
                 text = data.decode("utf-8").removeprefix("\ufeff")
             except (OSError, UnsafeFile, UnicodeDecodeError):
                 return None

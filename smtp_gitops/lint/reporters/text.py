@@ -23,9 +23,12 @@ def summary(report: Report) -> str:
     )
 
 
-def format_diagnostics(diagnostics: Iterable[Diagnostic], *, color: bool) -> str:
-    """The diagnostics alone, each ending in a newline (no summary)."""
-    sources = SourceLines()
+def format_diagnostics(
+    diagnostics: Iterable[Diagnostic], *, color: bool, sources: SourceLines | None = None
+) -> str:
+    """The diagnostics alone, each ending in a newline (no summary); excerpts come from
+    ``sources`` (default: the files on disk)."""
+    sources = sources or SourceLines()
     lines = []
     for d in diagnostics:
         severity = d.severity.value
@@ -43,5 +46,9 @@ def format_diagnostics(diagnostics: Iterable[Diagnostic], *, color: bool) -> str
     return "".join(line + "\n" for line in lines)
 
 
-def format(report: Report, *, color: bool) -> str:
-    return format_diagnostics(report.diagnostics, color=color) + summary(report) + "\n"
+def format(report: Report, *, color: bool, sources: SourceLines | None = None) -> str:
+    return (
+        format_diagnostics(report.diagnostics, color=color, sources=sources)
+        + summary(report)
+        + "\n"
+    )
