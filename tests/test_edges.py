@@ -668,3 +668,18 @@ def test_staged_findings_show_the_staged_line(
         "    |             ^^^^^",
     ]
     assert main(["validate", "--no-color"]) == 0
+
+
+def test_staged_names_what_is_not_staged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q")
+    draft = write_env(tmp_path, "wip", VALID.replace("environment: prod", "environment: wip"))
+    assert main(["validate", "--staged", "environments/wip"]) == 2
+    assert capsys.readouterr().err == (
+        "Error: environments/wip: no smtp.yaml or smtp.yml found in this folder that is staged "
+        "in git\n"
+    )
+    assert main(["validate", "--staged", str(draft.relative_to(tmp_path))]) == 2
+    assert "is not staged in git; `git add` it" in capsys.readouterr().err

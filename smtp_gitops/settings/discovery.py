@@ -187,7 +187,11 @@ def discover(paths: list[str], tracked: Tracked | None = None) -> Discovery:
             if not found:
                 result.problems.append(
                     _misnamed(path, accepts)
-                    or PathProblem(path, f"no {_NAMES} found in this folder")
+                    or PathProblem(
+                        path,
+                        f"no {_NAMES} found in this folder"
+                        + (" that is staged in git" if tracked else ""),
+                    )
                 )
             for file in found:
                 add(file)
