@@ -683,3 +683,29 @@ def test_staged_names_what_is_not_staged(
     )
     assert main(["validate", "--staged", str(draft.relative_to(tmp_path))]) == 2
     assert "is not staged in git; `git add` it" in capsys.readouterr().err
+
+
+def test_staged_many_files_are_read_from_the_index_by_every_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from smtp_gitops.lint.validator import PARALLEL_THRESHOLD
+
+    monkeypatch.chdir(tmp_path)
+    _git(tmp_path, "init", "-q")
+    names = [f"env-{index:03d}" for index in range(PARALLEL_THRESHOLD + 6)]
+    for name in names:
+        write_env(tmp_path, name, VALID.replace("environment: prod", f"environment: {name}"))
+    broken = [names[0], names[-1]]
+    for name in broken:
+        path = tmp_path / "environments" / name / "smtp.yaml"
+        path.write_text(path.read_text().replace("port: 587", "port: 0"))
+    _git(tmp_path, "add", "-A")
+    for name in broken:  # fixed in the work tree only
+        path = tmp_path / "environments" / name / "smtp.yaml"
+        path.write_text(path.read_text().replace("port: 0", "port: 587"))
+    assert main(["validate", "--staged", "--format", "json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert sorted(d["file"] for d in document["diagnostics"]) == [
+        f"environments/{name}/smtp.yaml" for name in broken
+    ]
+    assert document["summary"]["files"] == len(names)

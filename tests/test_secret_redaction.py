@@ -131,6 +131,9 @@ class _OneFile:
     def exists(self, path: str) -> bool:
         return path == PATH
 
+    def close(self) -> None:
+        pass
+
 
 PATH = "environments/prod/smtp.yaml"
 _KEYS = st.sampled_from(["password: ", '"password": ', "'password': ", "? password\n      : "])

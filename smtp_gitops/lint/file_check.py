@@ -57,11 +57,15 @@ class Checked:
 
 
 class FileSource(Protocol):
-    """Where settings files come from: the work tree, or a git revision (``plan``)."""
+    """Where settings files come from instead of the work tree: a git revision (``plan``) or
+    git's index (``validate --staged``). A forked worker reads through its own copy and closes
+    it when done."""
 
     def read(self, path: str) -> bytes: ...
 
     def exists(self, path: str) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 _OUTSIDE = (

@@ -35,15 +35,15 @@ def validate_files(
     ``adjust`` (suppressions, rule selection) gets the report before it is finished, while each
     finding past a per-file cap is still counted under its own rule, and returns what to keep.
     ``jobs`` caps the worker processes (1: none are forked); None lets the number of files
-    decide. ``source`` reads the files instead of the disk (git's index), in this process.
+    decide. ``source`` reads the files instead of the disk (git's index).
     """
     workers = _workers(len(files)) if jobs is None else min(max(jobs, 1), _workers(len(files)))
-    if workers == 1 or source is not None:
+    if workers == 1:
         results = [check_serially(files, production_environments, source)]
     else:
         from smtp_gitops.lint.workers import check_in_workers
 
-        results = check_in_workers(files, workers, production_environments)
+        results = check_in_workers(files, workers, production_environments, source)
     report = Report()
     unreadable: list[str] = []
     read: dict[str, None] = {}

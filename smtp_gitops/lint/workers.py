@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from smtp_gitops.lint.file_check import UnreadableFile, Validator, crash_diagnostic
+from smtp_gitops.lint.file_check import FileSource, UnreadableFile, Validator, crash_diagnostic
 from smtp_gitops.settings.diagnostics import Diagnostic
 
 # Diagnostics, files read (the file and its base) and unreadable-file problems of one check.
@@ -27,6 +27,7 @@ def _worker(
     crashed: dict[str, str],
     connection: Connection,
     production_environments: tuple[str, ...],
+    source: FileSource | None,
 ) -> None:
     """Check ``paths``, announcing each file before it is checked or parsed."""
 
@@ -34,7 +35,10 @@ def _worker(
         connection.send((event, path))
 
     validator = Validator(
-        crashed=crashed, progress=progress, production_environments=production_environments
+        source,
+        crashed=crashed,
+        progress=progress,
+        production_environments=production_environments,
     )
     for path in paths:
         progress("check", path)
@@ -44,6 +48,8 @@ def _worker(
             connection.send(("done", path, ([], [], [str(error)])))
             continue
         connection.send(("done", path, (checked.diagnostics, checked.files_read, [])))
+    if source is not None:
+        source.close()
     connection.close()
 
 
@@ -81,12 +87,17 @@ def _describe(exit_code: int | None) -> str:
 
 
 def _start(
-    paths: list[str], crashed: dict[str, str], production_environments: tuple[str, ...]
+    paths: list[str],
+    crashed: dict[str, str],
+    production_environments: tuple[str, ...],
+    source: FileSource | None,
 ) -> _Run:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(
-        target=_worker, args=(paths, crashed, sender, production_environments), daemon=True
+        target=_worker,
+        args=(paths, crashed, sender, production_environments, source),
+        daemon=True,
     )
     process.start()
     sender.close()  # the worker holds the only writing end: its death ends our reads
@@ -108,16 +119,20 @@ def _finish(runs: list[_Run]) -> None:
 
 
 def check_in_workers(
-    files: list[str], workers: int, production_environments: tuple[str, ...] = ()
+    files: list[str],
+    workers: int,
+    production_environments: tuple[str, ...] = (),
+    source: FileSource | None = None,
 ) -> list[Outcome]:
-    """Check ``files`` split across ``workers`` processes; each file's outcome exactly once."""
+    """Check ``files`` split across ``workers`` processes; each file's outcome exactly once.
+    ``source`` (read instead of the disk) is copied into each worker by the fork."""
     outcomes: list[Outcome] = []
     crashed: dict[str, str] = {}
     remaining = files
     while remaining:
         chunks = [chunk for chunk in (remaining[i::workers] for i in range(workers)) if chunk]
         known = dict(crashed)  # what this round's workers were told not to read
-        runs = [_start(chunk, known, production_environments) for chunk in chunks]
+        runs = [_start(chunk, known, production_environments, source) for chunk in chunks]
         _finish(runs)
         remaining = []
         for run in runs:

@@ -94,6 +94,7 @@ class GitRevision:
             os.path.normpath(posixpath.relpath(path, self.prefix or ".")) for path in self._entries
         }
         self._reader: subprocess.Popen[bytes] | None = None
+        self._reader_pid = os.getpid()
 
     def _list(self, in_tree: str) -> dict[str, TreeEntry]:
         """The files at or under ``in_tree`` (relative to the repository's top), by path."""
@@ -144,7 +145,11 @@ class GitRevision:
         return self._read_in_tree(target, hops + 1, limit)
 
     def _blob(self, found: TreeEntry, path: str) -> bytes:
+        if self._reader is not None and self._reader_pid != os.getpid():
+            # A forked worker: the reader's pipes are shared with the parent; start its own.
+            self._reader = None
         if self._reader is None:
+            self._reader_pid = os.getpid()
             try:
                 self._reader = subprocess.Popen(
                     ["git", "cat-file", "--batch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
@@ -161,7 +166,7 @@ class GitRevision:
         return data[:-1]
 
     def close(self) -> None:
-        if self._reader is not None:
+        if self._reader is not None and self._reader_pid == os.getpid():
             assert self._reader.stdin is not None and self._reader.stdout is not None
             self._reader.stdin.close()
             self._reader.stdout.close()
