@@ -4,6 +4,7 @@ venv that cannot see the source tree, runs."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -138,6 +139,22 @@ def test_the_wheel_installs_and_runs_in_a_clean_venv(dist: Path, tmp_path: Path)
     assert rendered.returncode == 0 and '"EffectiveSets"' in rendered.stdout, rendered.stderr
     receiver = run(str(python), "-m", "smtp_gitops.receiver", "--help")
     assert receiver.returncode == 0 and "usage:" in receiver.stdout
+    # What a team does next with the release: a repository, a new environment with its schemas,
+    # the pre-commit hook's check of the index, and a plan of the change.
+    git = ["git", "-c", "user.name=Dev", "-c", "user.email=dev@example.com"]
+    assert run(*git, "init", "-q").returncode == 0
+    assert run(*git, "add", "-A").returncode == 0
+    assert run(*git, "commit", "-qm", "settings").returncode == 0
+    created = run("smtp-gitops", "init", "qa")
+    assert created.returncode == 0, created.stderr
+    assert (work / "schema" / "smtp-settings.v2.overlay.schema.json").is_file()
+    assert run(*git, "add", "-A").returncode == 0
+    staged = run("smtp-gitops", "validate", "--staged")
+    assert (staged.returncode, staged.stdout) == (0, "5 files checked: 0 errors, 0 warnings\n")
+    planned = run("smtp-gitops", "plan", "--format", "json")
+    assert planned.returncode == 0, planned.stderr
+    statuses = {e["name"]: e["status"] for e in json.loads(planned.stdout)["environments"]}
+    assert statuses["qa"] == "added", statuses
 
 
 @pytest.mark.parametrize(("tag", "ok"), [(f"v{__version__}", True), ("v9.9.9", False)])
