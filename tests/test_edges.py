@@ -389,6 +389,8 @@ def test_commands_find_the_root_from_a_subfolder(
     assert capsys.readouterr().out == "1 file checked: 0 errors, 0 warnings\n"
     assert main(["render", "prod", "--redact"]) == 0
     assert json.loads(capsys.readouterr().out)["Environment"] == "prod"
+    assert main(["migrate", "--check"]) == 1
+    assert "1 file(s) checked: 1 would be migrated" in capsys.readouterr().out
     assert main(["init", "qa"]) == 0
     assert (tmp_path / "environments" / "qa" / "smtp.yaml").is_file()
     assert not (deep / "environments").exists(), "never a root inside an environment"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from smtp_gitops.commands.common import root_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
@@ -11,13 +12,17 @@ from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a file would change.")
 @click.option("-q", "--quiet", is_flag=True, help="Print only problems.")
+@root_option
 @click.pass_context
-def migrate(ctx: click.Context, paths: tuple[str, ...], check: bool, quiet: bool) -> None:
+def migrate(
+    ctx: click.Context, paths: tuple[str, ...], check: bool, quiet: bool, root: str
+) -> None:
     """Rewrite v1 settings files as apiVersion smtp-gitops/v2, keeping comments and layout.
 
-    PATH is a file or folder (default: environments/). A base moves together with every
-    environment built on it, since they must share one apiVersion.
+    PATH is a file or folder (default: the root, environments/). A base moves together with
+    every environment built on it, since they must share one apiVersion.
     """
+    paths = paths or (root,)
     from smtp_gitops.migrate import (
         MigrationError,
         files_to_migrate,
