@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
@@ -52,6 +52,12 @@ def repository_path(file: str) -> str:
     if top is None:
         return PurePath(file).as_posix()
     return PurePath(os.path.relpath(os.path.join(folder, os.path.basename(file)), top)).as_posix()
+
+
+def repository_paths(files: Iterable[str]) -> dict[str, str]:
+    """``repository_path`` of each of ``files``, each looked up once: a report names the same
+    few files in thousands of findings."""
+    return {file: repository_path(file) for file in dict.fromkeys(files)}
 
 
 def find_root_folder(root: str) -> str | None:

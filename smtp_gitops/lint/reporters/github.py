@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from smtp_gitops.settings.diagnostics import Report
-from smtp_gitops.settings.discovery import repository_path
+from smtp_gitops.settings.discovery import repository_paths
 
 
 def escape_data(text: str) -> str:
@@ -16,12 +16,13 @@ def escape_property(text: str) -> str:
 
 def format(report: Report, *, color: bool) -> str:
     lines = []
+    paths = repository_paths(d.file for d in report.diagnostics)
     for d in report.diagnostics:
         message = d.message + (f"\n{d.hint}" if d.hint else "")
         properties = ",".join(
             f"{name}={escape_property(value)}"
             for name, value in (
-                ("file", repository_path(d.file)),
+                ("file", paths[d.file]),
                 ("line", str(d.line)),
                 ("col", str(d.column)),
                 ("title", f"smtp-gitops ({d.rule})"),

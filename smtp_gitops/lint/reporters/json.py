@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 
 from smtp_gitops.settings.diagnostics import Report
-from smtp_gitops.settings.discovery import repository_path
+from smtp_gitops.settings.discovery import repository_paths
 
 
 def format(report: Report, *, color: bool) -> str:
+    paths = repository_paths(d.file for d in report.diagnostics)
     document = {
-        "diagnostics": [
-            {**d.as_dict(), "file": repository_path(d.file)} for d in report.diagnostics
-        ],
+        "diagnostics": [{**d.as_dict(), "file": paths[d.file]} for d in report.diagnostics],
         "summary": {
             "files": len(report.files),
             "errors": report.errors,

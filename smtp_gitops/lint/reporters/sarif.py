@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from smtp_gitops.lint.rules import all_rules
 from smtp_gitops.settings.diagnostics import Diagnostic, Report, Severity
-from smtp_gitops.settings.discovery import repository_path
+from smtp_gitops.settings.discovery import repository_path, repository_paths
 from smtp_gitops.version import __version__
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -18,15 +18,16 @@ FINGERPRINT_KEY = "smtpGitops/v1"
 _LINE_REFERENCE = re.compile(r"\blines? \d+")
 
 
-def fingerprint(diagnostic: Diagnostic) -> str:
+def fingerprint(diagnostic: Diagnostic, file: str | None = None) -> str:
     """Identifies a finding across commits, so code scanning keeps one alert as lines move.
 
     Built from the rule, the file and where in the document the finding is (set name and field
     path); never from line numbers. A finding without a known place falls back to its message,
-    with any "line N" it quotes taken out.
+    with any "line N" it quotes taken out. ``file`` is the diagnostic's file from the top of
+    the repository, when the caller has it.
     """
     where = diagnostic.where or _LINE_REFERENCE.sub("line", diagnostic.message)
-    text = "\0".join((diagnostic.rule, repository_path(diagnostic.file), where))
+    text = "\0".join((diagnostic.rule, file or repository_path(diagnostic.file), where))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -34,6 +35,7 @@ def format(report: Report, *, color: bool) -> str:
     rules = list(all_rules().values())
     index = {r.id: i for i, r in enumerate(rules)}
     results = []
+    paths = repository_paths(d.file for d in report.diagnostics)
     for d in report.diagnostics:
         end = d.end or d.mark
         results.append(
@@ -42,12 +44,12 @@ def format(report: Report, *, color: bool) -> str:
                 "ruleIndex": index[d.rule],
                 "level": "error" if d.severity is Severity.ERROR else "warning",
                 "message": {"text": d.message + (f" ({d.hint})" if d.hint else "")},
-                "partialFingerprints": {FINGERPRINT_KEY: fingerprint(d)},
+                "partialFingerprints": {FINGERPRINT_KEY: fingerprint(d, paths[d.file])},
                 "locations": [
                     {
                         "physicalLocation": {
                             # A URI, not a path: spaces, `%`, `:` and `,` must be escaped.
-                            "artifactLocation": {"uri": quote(repository_path(d.file))},
+                            "artifactLocation": {"uri": quote(paths[d.file])},
                             "region": {
                                 "startLine": d.line,
                                 "startColumn": d.column,
