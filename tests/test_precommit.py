@@ -49,10 +49,20 @@ def project(tmp_path: Path, pre_commit_home: Path) -> tuple[Path, dict[str, str]
     return tmp_path, env
 
 
-def commit(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+def commit(
+    project: Path, env: dict[str, str], *paths: str, message: str = "smtp settings"
+) -> subprocess.CompletedProcess[str]:
+    """``git add`` the ``paths`` (everything by default), then commit through the hook."""
+    subprocess.run(["git", "add", *(paths or ["-A"])], cwd=project, check=True)
+    return commit_staged(project, env, message)
+
+
+def commit_staged(
+    project: Path, env: dict[str, str], message: str
+) -> subprocess.CompletedProcess[str]:
+    """``git commit`` of what is staged, through the hook."""
     return subprocess.run(
-        ["git", "commit", "-m", "smtp settings"],
+        ["git", "commit", "-m", message],
         cwd=project,
         capture_output=True,
         text=True,
@@ -131,17 +141,22 @@ spec:
 """
 
 
+BASE = VALID.replace("environment: prod", "environment: base").replace("  production: true\n", "")
+
+
+def _committed_base_and_prod(path: Path, env: dict[str, str]) -> str:
+    write_env(path, "base", BASE)
+    write_env(path, "prod", PROD_OVER_BASE)
+    first = commit(path, env)
+    assert first.returncode == 0, first.stdout + first.stderr
+    return BASE
+
+
 def test_changing_base_through_the_hook_checks_the_environments_built_on_it(
     project: tuple[Path, dict[str, str]],
 ) -> None:
     path, env = project
-    base = VALID.replace("environment: prod", "environment: base").replace(
-        "  production: true\n", ""
-    )
-    write_env(path, "base", base)
-    write_env(path, "prod", PROD_OVER_BASE)
-    first = commit(path, env)
-    assert first.returncode == 0, first.stdout + first.stderr
+    base = _committed_base_and_prod(path, env)
     # Only base changes: it is fine alone, but prod redirects all mail to base's report list.
     write_env(path, "base", base.split("      reportEmails:")[0])
     result = commit(path, env)
@@ -153,13 +168,7 @@ def test_changing_base_through_the_hook_checks_the_environments_built_on_it(
 
 def test_the_hook_checks_what_the_commit_holds(project: tuple[Path, dict[str, str]]) -> None:
     path, env = project
-    base = VALID.replace("environment: prod", "environment: base").replace(
-        "  production: true\n", ""
-    )
-    write_env(path, "base", base)
-    write_env(path, "prod", PROD_OVER_BASE)
-    first = commit(path, env)
-    assert first.returncode == 0, first.stdout + first.stderr
+    base = _committed_base_and_prod(path, env)
     # Work in progress that is not part of the commit: an untracked environment and a stray
     # file, both broken, and a broken edit of prod left unstaged.
     write_env(path, "wip", 'apiVersion: smtp-gitops/v1\nspec: {sets: [{port: "x"}]}\n')
@@ -167,31 +176,14 @@ def test_the_hook_checks_what_the_commit_holds(project: tuple[Path, dict[str, st
     prod = path / "environments" / "prod" / "smtp.yaml"
     prod.write_text(prod.read_text() + "  bogus: key\n")
     write_env(path, "base", base.replace("port: 587", "port: 2525"))
-    subprocess.run(["git", "add", "environments/base/smtp.yaml"], cwd=path, check=True)
-    only_base = subprocess.run(
-        ["git", "commit", "-m", "base on port 2525"],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=900,
-    )
+    only_base = commit(path, env, "environments/base/smtp.yaml", message="base on port 2525")
     assert only_base.returncode == 0, only_base.stdout + only_base.stderr
     assert "bogus: key" in prod.read_text(), "the unstaged edit is left as it was"
     # A broken change that is staged is refused, whatever the work tree says.
     write_env(path, "base", base.replace("port: 587", 'port: "587"'))
     subprocess.run(["git", "add", "environments/base/smtp.yaml"], cwd=path, check=True)
     write_env(path, "base", base)
-    refused = subprocess.run(
-        ["git", "commit", "-m", "quoted port"],
-        cwd=path,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-        timeout=900,
-    )
+    refused = commit_staged(path, env, "quoted port")
     assert refused.returncode != 0
     assert "environments/base/smtp.yaml:10:13: error schema" in refused.stdout + refused.stderr
 
