@@ -58,11 +58,11 @@ def commit(
 
 
 def commit_staged(
-    project: Path, env: dict[str, str], message: str
+    project: Path, env: dict[str, str], message: str, *options: str
 ) -> subprocess.CompletedProcess[str]:
-    """``git commit`` of what is staged, through the hook."""
+    """``git commit OPTIONS`` of what is staged, through the hook."""
     return subprocess.run(
-        ["git", "commit", "-m", message],
+        ["git", "commit", *options, "-m", message],
         cwd=project,
         capture_output=True,
         text=True,
@@ -186,6 +186,12 @@ def test_the_hook_checks_what_the_commit_holds(project: tuple[Path, dict[str, st
     refused = commit_staged(path, env, "quoted port")
     assert refused.returncode != 0
     assert "environments/base/smtp.yaml:10:13: error schema" in refused.stdout + refused.stderr
+    # `git commit -a` stages the tracked edits for the hook (a temporary index): prod's broken
+    # edit is now part of the commit, and is refused.
+    subprocess.run(["git", "reset", "-q"], cwd=path, check=True)
+    with_all = commit_staged(path, env, "everything tracked", "-a")
+    assert with_all.returncode != 0
+    assert "unknown key `bogus`" in with_all.stdout + with_all.stderr
 
 
 def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
