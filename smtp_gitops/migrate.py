@@ -19,6 +19,7 @@ import stat
 from dataclasses import dataclass
 
 from smtp_gitops.lint.loader import load_text
+from smtp_gitops.lint.suppressions import Ignore, find_ignores
 from smtp_gitops.settings.discovery import discover, escapes_repository
 from smtp_gitops.settings.layout import base_file_for, is_overlay
 from smtp_gitops.settings.model import API_VERSION, API_VERSION_V2
@@ -59,11 +60,16 @@ def _is_blank_or_deeper(line: str, column: int) -> bool:
 class _TextEdits:
     """The file as lines; edits are applied from the bottom up so marks stay valid."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, ignores: list[Ignore]) -> None:
         self.newline = "\r\n" if "\r\n" in text else "\n"
         self.lines = text.split("\n")
         # (key line, key column, value end line, value end column), all 0-based
         self._pending: list[tuple[int, int, int, int]] = []
+        # Ignore comments on lines of their own, by the 0-based line they cover.
+        self._above: dict[int, list[Ignore]] = {}
+        for ignore in ignores:
+            if ignore.understood and ignore.mark.line < ignore.covers:
+                self._above.setdefault(ignore.covers - 1, []).append(ignore)
 
     def nest_under_auth(self, line: int, column: int, end_line: int, end_column: int) -> None:
         self._pending.append((line, column, end_line, end_column))
@@ -72,6 +78,27 @@ class _TextEdits:
         for line, column, end_line, end_column in sorted(self._pending, reverse=True):
             self._nest(line, column, end_line, end_column)
         return "\n".join(self.lines)
+
+    def _move_ignores_above(self, line: int, column: int) -> None:
+        """Own-line ignores above a block `password:` line (``line`` is now `auth:`) cover
+        `auth:` once it is nested; those for findings v2 reports on the password move down to
+        stay above it, and a comment left with no rule is removed."""
+        cr = "\r" if self.newline == "\r\n" else ""
+        moved: list[str] = []
+        for ignore in sorted(self._above.get(line, []), key=lambda i: i.mark.line, reverse=True):
+            staying = [rule for rule in ignore.rules if rule in _REPORTED_ON_AUTH]
+            moving = [rule for rule in ignore.rules if rule not in _REPORTED_ON_AUTH]
+            if not moving:
+                continue
+            at = ignore.mark.line - 1
+            start = ignore.mark.column - 1
+            if staying:
+                self.lines[at] = self.lines[at][:start] + _ignore_comment(staying, ignore) + cr
+            else:
+                del self.lines[at]
+                line -= 1
+            moved.insert(0, " " * (column + 2) + _ignore_comment(moving, ignore) + cr)
+        self.lines[line + 1 : line + 1] = moved
 
     def _nest(self, line: int, column: int, end_line: int, end_column: int) -> None:
         text = self.lines[line]
@@ -94,6 +121,7 @@ class _TextEdits:
             kept, moved = _split_ignore(text[column:].rstrip("\r"))
             self.lines[line] = f"{prefix}auth:{moved}{cr}"
             self.lines.insert(line + 1, " " * (column + 2) + kept + cr)
+            self._move_ignores_above(line, column)
             return
         # Flow style (`- {name: a, password: {...}}`): wrap the entry in `auth: {...}`.
         closing = self.lines[end_line]
@@ -108,6 +136,11 @@ _REPORTED_ON_AUTH = frozenset({"credentials-ignored"})
 _TRAILING_IGNORE = re.compile(
     r"(?P<space>[ \t]+)#\s*smtp-gitops:\s*ignore\[(?P<rules>[^\]]*)\](?P<rest>.*)$"
 )
+
+
+def _ignore_comment(rules: list[str], ignore: Ignore) -> str:
+    reason = f" -- {ignore.reason}" if ignore.reason else ""
+    return f"# smtp-gitops: ignore[{', '.join(rules)}]{reason}"
 
 
 def _split_ignore(password_line: str) -> tuple[str, str]:
@@ -181,7 +214,8 @@ def migrate_text(path: str, data: bytes) -> bytes:
         raise MigrationError(f"{path}: apiVersion {version[0].value!r} is not {API_VERSION!r}")
     text = data.decode("utf-8")
     bom = BOM if text.startswith(BOM) else ""
-    edits = _TextEdits(text.removeprefix(BOM))
+    body = text.removeprefix(BOM)
+    edits = _TextEdits(body, find_ignores(path, body))
     spec = _entry(root, "spec")
     sets = _entry(spec[0] if spec else None, "sets")
     for item in sets[0].items if sets and isinstance(sets[0], SeqNode) else []:

@@ -227,3 +227,53 @@ def test_an_unknown_api_version_is_refused(
     code, out = run(capsys, "migrate")
     assert code == 2
     assert "'smtp-gitops/v9'" in out
+
+
+OWN_LINE_IGNORES = """\
+apiVersion: smtp-gitops/v1
+kind: SmtpSettings
+metadata:
+  environment: dev
+spec:
+  sets:
+    - name: primary
+      enabled: true
+      networkHost: localhost
+      port: 1025
+      defaultCredentials: true
+      # smtp-gitops: ignore[plaintext-secret, credentials-ignored] -- local catcher only
+      password: "catcher"
+    - name: other
+      enabled: false
+      networkHost: localhost
+      port: 1025
+      username: dev@example.com
+      # smtp-gitops: ignore[plaintext-secret] -- local catcher only
+
+      password: "x"
+"""
+
+
+def test_ignores_on_their_own_line_above_a_password_keep_covering_their_findings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = write_env(tmp_path, "dev", OWN_LINE_IGNORES)
+    before = run(capsys, "validate", "--strict", "--format", "json")
+    assert before[0] == 0, before[1]
+    assert run(capsys, "migrate")[0] == 0
+    migrated = path.read_text()
+    assert (
+        "      # smtp-gitops: ignore[credentials-ignored] -- local catcher only\n"
+        "      auth:\n"
+        "        # smtp-gitops: ignore[plaintext-secret] -- local catcher only\n"
+        '        password: "catcher"\n'
+    ) in migrated
+    assert (
+        "      auth:\n"
+        "        # smtp-gitops: ignore[plaintext-secret] -- local catcher only\n"
+        '        password: "x"\n'
+    ) in migrated
+    after = run(capsys, "validate", "--strict", "--format", "json")
+    assert after[0] == 0, after[1]
+    assert json.loads(after[1])["diagnostics"] == []
