@@ -342,6 +342,7 @@ def test_a_second_yaml_file_beside_the_settings_is_exit_2(
     assert main(command) == 2
     err = capsys.readouterr().err
     assert f"holds {stray} beside smtp.yaml: one settings file per environment folder" in err
+    assert "environments/prod: environments/prod" not in err, "the folder is named once"
     assert not (tmp_path / "build").exists()
 
 

@@ -14,7 +14,7 @@ from smtp_gitops.settings.layout import (
     is_base,
     is_settings_name,
     misnamed_files,
-    stray_message,
+    stray_reason,
     stray_settings,
 )
 
@@ -151,7 +151,7 @@ def _settings_files_under(
                 if tracked(os.path.join(current, name))
             ]
             if strays:
-                problems.append(PathProblem(current, stray_message(sorted(here)[0], strays)))
+                problems.append(PathProblem(current, stray_reason(sorted(here)[0], strays)))
         if here or linked:
             continue
         # A folder beside environments (``environments/prod`` next to ``environments/dev``)

@@ -66,12 +66,16 @@ def stray_settings(settings_path: str) -> list[str]:
     )
 
 
-def stray_message(settings_path: str, strays: list[str]) -> str:
+def stray_reason(settings_path: str, strays: list[str]) -> str:
+    """What is wrong with the folder holding ``settings_path``, said after its name."""
     return (
-        f"{os.path.dirname(settings_path) or '.'} holds {', '.join(strays)} beside "
-        f"{os.path.basename(settings_path)}: one settings file per environment folder; "
-        "remove or move the others"
+        f"holds {', '.join(strays)} beside {os.path.basename(settings_path)}: one settings file "
+        "per environment folder; remove or move the others"
     )
+
+
+def stray_message(settings_path: str, strays: list[str]) -> str:
+    return f"{os.path.dirname(settings_path) or '.'} {stray_reason(settings_path, strays)}"
 
 
 def base_file(root: str, exists: Exists = os.path.isfile) -> str | None:
