@@ -201,6 +201,7 @@ def test_validate_checks_references_without_sops_or_a_key(
                 ("secrets/missing.sops.yaml", "/x"),
                 ("../outside.sops.yaml", "/smtp/primary/password"),
                 ("secrets/link.sops.yaml", "/smtp/primary/password"),
+                (".git/config", "/core"),  # git's own folder: the checkout's credentials
                 ("secrets/clear.yaml", "/smtp/password"),  # not a SOPS document
                 ("secrets/suffix.sops.yaml", "/smtp/password_unencrypted"),  # a clear leaf
             ]
@@ -211,13 +212,14 @@ def test_validate_checks_references_without_sops_or_a_key(
     found = {(d["line"], d["rule"]): d["message"] for d in report["diagnostics"]}
     assert code == 1
     rules = sorted(rule for _, rule in found)
-    assert rules == ["plaintext-secret"] + ["sops-reference"] * 6, found
+    assert rules == ["plaintext-secret"] + ["sops-reference"] * 7, found
     messages = " | ".join(found.values())
     for expected in (
         "'/smtp/primary/nope' is not in the document",
         "is not a single value",
         "does not exist",
         "resolves outside the repository",
+        "resolves outside the repository or into its .git folder",
         "is not a SOPS document",
         "is not encrypted",
     ):

@@ -69,6 +69,9 @@ def test_a_template_cannot_change_the_data(repo: Path, capsys: pytest.CaptureFix
         ("../outside.j2", "resolves outside the repository"),
         ("link.j2", "resolves outside the repository"),
         ("linked-folder/outside.j2", "resolves outside the repository"),
+        # git's folder holds the checkout's token (.git/config): never a template.
+        (".git/config", "resolves outside the repository or into its .git folder"),
+        ("git-link.j2", "resolves outside the repository or into its .git folder"),
         ("fifo.j2", "is not a regular file"),
         ("huge.j2", f"is larger than {MAX_TEMPLATE_BYTES} bytes"),
         ("latin1.j2", "is not UTF-8"),
@@ -81,6 +84,8 @@ def test_only_regular_files_inside_the_repository_are_templates(
     (repo.parent / "outside.j2").write_text("{{ environment }}\n")
     (repo / "link.j2").symlink_to("/proc/self/environ")
     (repo / "linked-folder").symlink_to(repo.parent, target_is_directory=True)
+    (repo / ".git" / "config").write_text("[http]\n\textraheader = AUTHORIZATION: basic x\n")
+    (repo / "git-link.j2").symlink_to(repo / ".git" / "config")
     os.mkfifo(repo / "fifo.j2")
     (repo / "huge.j2").write_text("x" * (MAX_TEMPLATE_BYTES + 1))
     (repo / "latin1.j2").write_bytes("caf\xe9\n".encode("latin-1"))

@@ -26,7 +26,8 @@ def read_template_bytes(path: str, repository: str) -> bytes:
         )
     if resolves_outside(path, repository):
         raise TemplateRefused(
-            f"template {path!r} resolves outside the repository ({os.path.realpath(repository)})"
+            f"template {path!r} resolves outside the repository or into its .git folder "
+            f"({os.path.realpath(repository)})"
         )
     try:
         return read_regular_file(path, MAX_TEMPLATE_BYTES)

@@ -33,7 +33,9 @@ def sops_path(file: str, repository: str) -> str:
         )
     path = os.path.join(repository, file)
     if resolves_outside(path, repository):
-        raise SopsReferenceError(f"{file!r} resolves outside the repository")
+        raise SopsReferenceError(
+            f"{file!r} resolves outside the repository or into its .git folder"
+        )
     return path
 
 
