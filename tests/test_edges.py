@@ -712,3 +712,35 @@ def test_staged_many_files_are_read_from_the_index_by_every_worker(
         f"environments/{name}/smtp.yaml" for name in broken
     ]
     assert document["summary"]["files"] == len(names)
+
+
+@pytest.mark.parametrize(
+    "output", [".git/config", ".git/hooks/post-checkout", ".git", "linked-config"]
+)
+def test_deploy_never_writes_into_gits_own_folder(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    output: str,
+) -> None:
+    # git runs what .git/config and .git/hooks say (core.fsmonitor, a hook), and a `.git` file
+    # points git at another folder: a merged render.output there would run code.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
+    monkeypatch.setenv("PORTAL_RELOAD_SECRET", "whsec_" + "k" * 32)
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "linked-config").symlink_to(tmp_path / ".git" / "config")
+    before = {p: p.read_bytes() for p in (tmp_path / ".git").rglob("*") if p.is_file()}
+    write_env(
+        tmp_path,
+        "prod",
+        VALID
+        + f"  render:\n    output: {output}\n"
+        + "  reload:\n    targets: [https://portal.example.com/reload]\n"
+        + "    secretFromEnv: PORTAL_RELOAD_SECRET\n",
+    )
+    assert main(["deploy", "prod"]) == 2
+    assert "is in git's own folder (.git)" in capsys.readouterr().err
+    after = {p: p.read_bytes() for p in (tmp_path / ".git").rglob("*") if p.is_file()}
+    assert after == before
+    assert (tmp_path / ".git").is_dir()

@@ -54,6 +54,11 @@ class DeployPolicy:
 
     def problems(self, output: str | None, targets: Sequence[str]) -> list[str]:
         found = []
+        if output is not None and inside_git_folder(output):
+            found.append(
+                f"render.output {output} is in git's own folder (.git): git runs what its config "
+                "and hooks there say, so deploy never writes there, whatever the policy"
+            )
         if output is not None and self.allowed_outputs and not self.output_allowed(output):
             found.append(
                 f"render.output {output} is outside the allowed folders "
@@ -87,6 +92,11 @@ class DeployPolicy:
             elif host == pattern:
                 return True
         return False
+
+
+def inside_git_folder(path: str) -> bool:
+    """True when ``path``, links resolved, is a ``.git`` folder or file or lies inside one."""
+    return ".git" in os.path.realpath(path).split(os.sep)
 
 
 def target_host(url: str) -> str | None:
