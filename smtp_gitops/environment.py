@@ -5,6 +5,7 @@ refused (with the diagnostics) when it has any error. ``render``, ``deploy``, ``
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from smtp_gitops.settings.diagnostics import Diagnostic, Severity
@@ -78,10 +79,16 @@ def settings_path(environment: str, root: str = DEFAULT_ROOT) -> str:
     )
 
 
-def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
-    """Merge, validate and return an environment's settings; refuses on any error."""
+def load_environment(
+    environment: str, root: str = DEFAULT_ROOT, severity: Mapping[str, str] | None = None
+) -> Loaded:
+    """Merge, validate and return an environment's settings; refuses on any error.
+
+    Findings are held against it as ``validate`` holds them: less what inline ignores
+    suppress, at the configured ``severity`` of each rule (``error``, ``warning``, ``off``).
+    """
     from smtp_gitops.lint.file_check import UnreadableFile, Validator
-    from smtp_gitops.lint.suppressions import without_suppressed
+    from smtp_gitops.lint.rule_selection import as_configured
 
     path = settings_path(environment, root)
     strays = stray_settings(path)
@@ -91,7 +98,7 @@ def load_environment(environment: str, root: str = DEFAULT_ROOT) -> Loaded:
         checked = Validator().check(path)
     except UnreadableFile as error:
         raise SettingsRefused(f"cannot read {error}") from None
-    diagnostics = without_suppressed(checked.diagnostics)
+    diagnostics = as_configured(checked.diagnostics, severity or {})
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors or checked.settings is None:
         # A document that failed the schema has no settings, whatever was suppressed in it.

@@ -744,3 +744,66 @@ def test_deploy_never_writes_into_gits_own_folder(
     after = {p: p.read_bytes() for p in (tmp_path / ".git").rglob("*") if p.is_file()}
     assert after == before
     assert (tmp_path / ".git").is_dir()
+
+
+# Every command holds findings against an environment as validate does: inline ignores and the
+# configured severities, in render, deploy, plan (both sides), status and check-connection.
+
+LOCAL_REPORTS = VALID.replace("qa@example.com", "dev-team@localhost")
+
+
+@pytest.fixture
+def graded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
+    _git(tmp_path, "init", "-q")
+    return tmp_path
+
+
+def test_configured_severities_hold_in_every_command(
+    graded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_env(graded, "prod", LOCAL_REPORTS)
+    (graded / "pyproject.toml").write_text(
+        '[tool.smtp-gitops.severity]\n"invalid-email" = "warning"\n'
+    )
+    _git(graded, "add", "-A")
+    _git(graded, "-c", "user.name=t", "-c", "user.email=t@e.x", "commit", "-qm", "one")
+    write_env(graded, "prod", LOCAL_REPORTS.replace("port: 587", "port: 2525"))
+    assert main(["validate"]) == 0
+    assert main(["render", "prod", "--redact"]) == 0
+    assert "warning invalid-email" in capsys.readouterr().err
+    assert main(["plan", "--format", "json"]) == 0
+    [planned] = json.loads(capsys.readouterr().out)["environments"]
+    assert planned["status"] == "changed", planned
+    assert planned["before"]["errors"] == planned["after"]["errors"] == 0
+    # Made stricter, the rule refuses the render as it fails validate.
+    (graded / "pyproject.toml").write_text(
+        '[tool.smtp-gitops.severity]\n"port-tls-mismatch" = "error"\n"invalid-email" = "off"\n'
+    )
+    write_env(graded, "prod", LOCAL_REPORTS.replace("enableSsl: true", "enableSsl: false"))
+    assert main(["validate"]) == 1
+    capsys.readouterr()
+    assert main(["render", "prod", "--redact"]) == 1
+    err = capsys.readouterr().err
+    assert "error port-tls-mismatch" in err and "invalid-email" not in err
+
+
+def test_plan_honours_inline_ignores_on_both_sides(
+    graded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ignored = LOCAL_REPORTS.replace(
+        "{email: dev-team@localhost, enabled: true}",
+        "{email: dev-team@localhost, enabled: true}"
+        "  # smtp-gitops: ignore[invalid-email] -- the catcher takes any address",
+    )
+    write_env(graded, "prod", ignored)
+    _git(graded, "add", "-A")
+    _git(graded, "-c", "user.name=t", "-c", "user.email=t@e.x", "commit", "-qm", "one")
+    write_env(graded, "prod", ignored.replace("port: 587", "port: 2525"))
+    assert main(["validate"]) == 0
+    capsys.readouterr()
+    assert main(["plan", "--format", "json"]) == 0
+    [planned] = json.loads(capsys.readouterr().out)["environments"]
+    assert planned["before"]["errors"] == planned["after"]["errors"] == 0, planned
+    assert planned["changes"] == [{"field": "sets.primary.Port", "before": "587", "after": "2525"}]

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from smtp_gitops.commands.common import fail, print_diagnostics, root_option
+from smtp_gitops.commands.common import (
+    configured_severity,
+    fail,
+    print_diagnostics,
+    root_option,
+)
 from smtp_gitops.commands.deploy import allow_target_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from smtp_gitops.settings import layout
@@ -62,7 +67,7 @@ def status(
         )
     for name in names:
         try:
-            loaded = load_environment(name, root)
+            loaded = load_environment(name, root, configured_severity(ctx))
             settings = loaded.settings
             if settings.spec.render.output is None:
                 if environments:

@@ -83,4 +83,22 @@ class RuleSelection:
             report_unused_in=set(checked),
             files=report.files,
         )
+        return self.graded(diagnostics)
+
+    def graded(self, diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
+        """The findings of the selected rules, at their configured severities."""
         return [self.regrade(d) for d in diagnostics if self.enabled(d.rule)]
+
+
+def as_configured(
+    diagnostics: list[Diagnostic],
+    severity: Mapping[str, str],
+    read: Callable[[str], bytes] | None = None,
+) -> list[Diagnostic]:
+    """What a command that validates on the way (render, deploy, status, plan, ...) holds
+    against an environment: its findings less those inline ignores suppress, at the project's
+    configured severities, so it agrees with ``validate``. ``read`` reads the settings files
+    where they were checked (a git revision for ``plan``'s base side)."""
+    from smtp_gitops.lint.suppressions import without_suppressed
+
+    return RuleSelection(severity).graded(without_suppressed(diagnostics, read))

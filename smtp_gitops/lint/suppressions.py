@@ -283,13 +283,14 @@ def read_ignores(
     return found
 
 
-def without_suppressed(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+def without_suppressed(
+    diagnostics: list[Diagnostic], read: Callable[[str], bytes] | None = None
+) -> list[Diagnostic]:
     """``diagnostics`` less those an ignore comment suppresses, for the commands that validate
-    on the way (render, deploy): they honour the same comments, and leave judging the comments
-    themselves to ``validate``."""
+    on the way (render, deploy, plan): they honour the same comments, and leave judging the
+    comments themselves to ``validate``. ``read`` reads the files where they were checked."""
     if not diagnostics:
         return diagnostics
     files = dict.fromkeys(d.file for d in diagnostics)
-    return apply_ignores(
-        diagnostics, read_ignores(files), enabled=lambda _rule: True, report_unused_in=set()
-    )
+    ignores = read_ignores(files, read) if read else read_ignores(files)
+    return apply_ignores(diagnostics, ignores, enabled=lambda _rule: True, report_unused_in=set())

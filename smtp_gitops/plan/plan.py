@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from smtp_gitops.lint.file_check import UnreadableFile, Validator
+from smtp_gitops.lint.rule_selection import as_configured
 from smtp_gitops.plan.git_revision import GitRevision, PlanError, changed_files, run_git
 from smtp_gitops.plan.plan_scope import ChangeScope, template_digest
 from smtp_gitops.render.render import (
@@ -118,16 +119,22 @@ class EnvironmentPlan:
 
 
 def _side(
-    validator: Validator, path: str | None, read_template: Callable[[str], bytes] | None
+    validator: Validator,
+    path: str | None,
+    read_template: Callable[[str], bytes] | None,
+    severity: Mapping[str, str],
+    read: Callable[[str], bytes] | None = None,
 ) -> Side:
-    """``read_template`` reads templates at the revision; ``None``: from the work tree."""
+    """``read_template`` and ``read`` read templates and settings at the revision; ``None``:
+    from the work tree. Findings count as ``validate`` counts them: less what inline ignores
+    suppress, at the configured ``severity``."""
     if path is None:
         return Side()
     try:
         checked = validator.check(path)
     except UnreadableFile:
         return Side(exists=True, errors=1)
-    errors = error_count(checked.diagnostics)
+    errors = error_count(as_configured(checked.diagnostics, severity, read))
     if checked.settings is None or errors:
         return Side(exists=True, errors=max(errors, 1))
     effective = checked.settings.effective_set()
@@ -156,20 +163,27 @@ def category_sets(settings: Settings) -> dict[str, str]:
 
 
 def make_plan(
-    ref: str, root: str = DEFAULT_ROOT, *, only_changed: bool = True
+    ref: str,
+    root: str = DEFAULT_ROOT,
+    *,
+    only_changed: bool = True,
+    severity: Mapping[str, str] | None = None,
 ) -> list[EnvironmentPlan]:
     """Every environment's plan. With ``only_changed`` (the default) an environment the change
     cannot have touched (``plan_scope``) is listed as unchanged without being read; without it,
     every environment is rendered on both sides, which gives the same output at a cost that
-    grows with the repository rather than with the change."""
+    grows with the repository rather than with the change. ``severity`` is the configured
+    severity of each rule, as ``validate`` applies it."""
     revision = GitRevision(ref, root)
     try:
-        return _plans(revision, root, only_changed=only_changed)
+        return _plans(revision, root, only_changed=only_changed, severity=severity or {})
     finally:
         revision.close()
 
 
-def _plans(revision: GitRevision, root: str, *, only_changed: bool) -> list[EnvironmentPlan]:
+def _plans(
+    revision: GitRevision, root: str, *, only_changed: bool, severity: Mapping[str, str]
+) -> list[EnvironmentPlan]:
     before_envs = environments_in(revision.files, root)
     after_envs = {name: os.path.normpath(path) for name, path in environments(root).items()}
     for path in [*after_envs.values(), *filter(None, [base_file(root)])]:
@@ -190,8 +204,14 @@ def _plans(revision: GitRevision, root: str, *, only_changed: bool) -> list[Envi
         if scope is not None and scope.untouched(before_envs.get(name), after_envs.get(name)):
             plans.append(EnvironmentPlan(name, Side(exists=True), Side(exists=True)))
             continue
-        before = _side(before_validator, before_envs.get(name), revision.read_template)
-        after = _side(after_validator, after_envs.get(name), None)
+        before = _side(
+            before_validator,
+            before_envs.get(name),
+            revision.read_template,
+            severity,
+            revision.read,
+        )
+        after = _side(after_validator, after_envs.get(name), None, severity)
         plans.append(EnvironmentPlan(name, before, after, field_changes(before, after)))
     return plans
 
