@@ -5,8 +5,8 @@ refused (with the diagnostics) when it has any error. ``render``, ``deploy``, ``
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from smtp_gitops.settings.diagnostics import Diagnostic, Severity
 from smtp_gitops.settings.discovery import repository_of
@@ -21,6 +21,9 @@ from smtp_gitops.settings.layout import (
     stray_settings,
 )
 from smtp_gitops.settings.model import Settings
+
+if TYPE_CHECKING:
+    from smtp_gitops.lint.config import Config
 
 
 class SettingsRefused(Exception):
@@ -80,12 +83,13 @@ def settings_path(environment: str, root: str = DEFAULT_ROOT) -> str:
 
 
 def load_environment(
-    environment: str, root: str = DEFAULT_ROOT, severity: Mapping[str, str] | None = None
+    environment: str, root: str = DEFAULT_ROOT, config: Config | None = None
 ) -> Loaded:
     """Merge, validate and return an environment's settings; refuses on any error.
 
-    Findings are held against it as ``validate`` holds them: less what inline ignores
-    suppress, at the configured ``severity`` of each rule (``error``, ``warning``, ``off``).
+    Findings are held against it as ``validate`` holds them with the project configuration
+    ``config``: its production environments, less what inline ignores suppress, at each
+    rule's configured severity (``error``, ``warning``, ``off``).
     """
     from smtp_gitops.lint.file_check import UnreadableFile, Validator
     from smtp_gitops.lint.rule_selection import as_configured
@@ -95,10 +99,12 @@ def load_environment(
     if strays:
         raise StraySettings(stray_message(path, strays))
     try:
-        checked = Validator().check(path)
+        checked = Validator(
+            production_environments=config.production_environments if config else ()
+        ).check(path)
     except UnreadableFile as error:
         raise SettingsRefused(f"cannot read {error}") from None
-    diagnostics = as_configured(checked.diagnostics, severity or {})
+    diagnostics = as_configured(checked.diagnostics, config.severity if config else {})
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
     if errors or checked.settings is None:
         # A document that failed the schema has no settings, whatever was suppressed in it.

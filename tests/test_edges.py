@@ -807,3 +807,26 @@ def test_plan_honours_inline_ignores_on_both_sides(
     [planned] = json.loads(capsys.readouterr().out)["environments"]
     assert planned["before"]["errors"] == planned["after"]["errors"] == 0, planned
     assert planned["changes"] == [{"field": "sets.primary.Port", "before": "587", "after": "2525"}]
+
+
+def test_configured_production_environments_hold_in_every_command(
+    graded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    redirected = VALID.replace("  production: true\n", "").replace(
+        "      enabled: true\n", "      enabled: true\n      redirectToReportEmails: true\n", 1
+    )
+    write_env(graded, "prod", redirected)
+    (graded / "pyproject.toml").write_text(
+        '[tool.smtp-gitops]\nproduction-environments = ["prod"]\n'
+        '[tool.smtp-gitops.severity]\n"redirect-in-production" = "error"\n'
+    )
+    _git(graded, "add", "-A")
+    _git(graded, "-c", "user.name=t", "-c", "user.email=t@e.x", "commit", "-qm", "one")
+    assert main(["validate"]) == 1
+    capsys.readouterr()
+    assert main(["render", "prod", "--redact"]) == 1
+    assert "error redirect-in-production" in capsys.readouterr().err
+    write_env(graded, "prod", redirected.replace("port: 587", "port: 2525"))
+    assert main(["plan", "--format", "json"]) == 0
+    [planned] = json.loads(capsys.readouterr().out)["environments"]
+    assert planned["before"]["errors"] == planned["after"]["errors"] == 1, planned

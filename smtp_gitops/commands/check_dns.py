@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from smtp_gitops.commands.common import configured_severity, fail, root_option
+from smtp_gitops.commands.common import configuration, fail, root_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -71,10 +71,10 @@ def check_dns(
     if not names:
         fail(ctx, f"no environment under {root}/", EXIT_USAGE)
     loaded = []
-    severity = configured_severity(ctx)
+    config = configuration(ctx)
     for name in names:
         try:
-            loaded.append((name, load_environment(name, root, severity).settings))
+            loaded.append((name, load_environment(name, root, config).settings))
         except EnvironmentNotFound as error:
             fail(ctx, str(error), EXIT_USAGE)
         except SettingsRefused as error:

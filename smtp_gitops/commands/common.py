@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
 import click
@@ -56,7 +56,7 @@ def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool
     )
 
     try:
-        loaded = load_environment(environment, root, configured_severity(ctx))
+        loaded = load_environment(environment, root, configuration(ctx))
     except (EnvironmentNotFound, StraySettings) as error:
         click.echo(f"Error: {error}", err=True)
         ctx.exit(EXIT_USAGE)
@@ -86,32 +86,34 @@ def load_config_or_exit(load: Callable[[], Config]) -> Config:
         raise ConfigProblem(str(error)) from None
 
 
-_SEVERITY = "smtp_gitops.severity"
+_CONFIG = "smtp_gitops.config"
 
 
 def _root_from_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
     """``--root`` when given, else ``root`` from the project configuration; a relative root
     that is not here is the same folder at the top of the repository, so every command works
-    from any folder of it, as ``plan`` does. The configured severities are kept for
-    ``configured_severity``."""
+    from any folder of it, as ``plan`` does. The configuration is kept for
+    ``configuration``."""
     from smtp_gitops.lint.config import ConfigError, load_config
     from smtp_gitops.settings.discovery import find_root_folder
 
     if value is None:
         config = load_config_or_exit(load_config)
         value = config.root
-        ctx.meta[_SEVERITY] = config.severity
+        ctx.meta[_CONFIG] = config
     else:
         # With --root a configuration smtp-gitops cannot use does not stop the command.
         with contextlib.suppress(ConfigError):
-            ctx.meta[_SEVERITY] = load_config().severity
+            ctx.meta[_CONFIG] = load_config()
     return find_root_folder(value) or value
 
 
-def configured_severity(ctx: click.Context) -> Mapping[str, str]:
-    """The project's per-rule severities, so every command holds findings against an
-    environment as ``validate`` does."""
-    found: Mapping[str, str] = ctx.meta.get(_SEVERITY, {})
+def configuration(ctx: click.Context) -> Config:
+    """The project configuration (severities, production environments), so every command
+    holds findings against an environment as ``validate`` does."""
+    from smtp_gitops.lint.config import Config
+
+    found: Config = ctx.meta.get(_CONFIG) or Config()
     return found
 
 

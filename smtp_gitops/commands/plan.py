@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from smtp_gitops.commands.common import configured_severity, fail, root_option
+from smtp_gitops.commands.common import configuration, fail, root_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
@@ -43,7 +43,7 @@ def plan(
     found_root = find_root_folder(root)
     try:
         ref = base_ref or default_base()
-        plans = make_plan(ref, found_root or root, severity=configured_severity(ctx))
+        plans = make_plan(ref, found_root or root, config=configuration(ctx))
     except PlanError as error:
         fail(ctx, str(error), EXIT_USAGE)
     if found_root is None:

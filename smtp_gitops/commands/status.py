@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from smtp_gitops.commands.common import (
-    configured_severity,
+    configuration,
     fail,
     print_diagnostics,
     root_option,
@@ -67,7 +67,7 @@ def status(
         )
     for name in names:
         try:
-            loaded = load_environment(name, root, configured_severity(ctx))
+            loaded = load_environment(name, root, configuration(ctx))
             settings = loaded.settings
             if settings.spec.render.output is None:
                 if environments:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from smtp_gitops.lint.config import Config
 from smtp_gitops.lint.file_check import UnreadableFile, Validator
 from smtp_gitops.lint.rule_selection import as_configured
 from smtp_gitops.plan.git_revision import GitRevision, PlanError, changed_files, run_git
@@ -167,22 +168,23 @@ def make_plan(
     root: str = DEFAULT_ROOT,
     *,
     only_changed: bool = True,
-    severity: Mapping[str, str] | None = None,
+    config: Config | None = None,
 ) -> list[EnvironmentPlan]:
     """Every environment's plan. With ``only_changed`` (the default) an environment the change
     cannot have touched (``plan_scope``) is listed as unchanged without being read; without it,
     every environment is rendered on both sides, which gives the same output at a cost that
-    grows with the repository rather than with the change. ``severity`` is the configured
-    severity of each rule, as ``validate`` applies it."""
+    grows with the repository rather than with the change. ``config`` (the project
+    configuration) gives the production environments and each rule's severity, as
+    ``validate`` applies them."""
     revision = GitRevision(ref, root)
     try:
-        return _plans(revision, root, only_changed=only_changed, severity=severity or {})
+        return _plans(revision, root, only_changed=only_changed, config=config or Config())
     finally:
         revision.close()
 
 
 def _plans(
-    revision: GitRevision, root: str, *, only_changed: bool, severity: Mapping[str, str]
+    revision: GitRevision, root: str, *, only_changed: bool, config: Config
 ) -> list[EnvironmentPlan]:
     before_envs = environments_in(revision.files, root)
     after_envs = {name: os.path.normpath(path) for name, path in environments(root).items()}
@@ -198,7 +200,10 @@ def _plans(
         )
         scope = ChangeScope(revision, root, changed_files(revision.ref), top)
     # The work tree is read like `validate` reads it, refusals of linked files included.
-    before_validator, after_validator = Validator(revision), Validator()
+    production = config.production_environments
+    before_validator = Validator(revision, production_environments=production)
+    after_validator = Validator(production_environments=production)
+    severity = config.severity
     plans = []
     for name in sorted(set(before_envs) | set(after_envs)):
         if scope is not None and scope.untouched(before_envs.get(name), after_envs.get(name)):
