@@ -67,10 +67,12 @@ def render_environment(
     redact: bool = False,
     template: str | None = None,
     environ: Mapping[str, str] | None = None,
+    config: Config | None = None,
 ) -> str:
     """The runtime config of ``environment`` (a name under ``root`` or a settings file path),
     merged, validated and rendered, with secrets resolved from ``environ`` (default: the
-    process's environment) unless ``redact``.
+    process's environment) unless ``redact``. ``config``'s severities and production
+    environments decide what refuses it, as for ``validate_paths``.
 
     Raises ``EnvironmentNotFound``, ``InvalidSettings`` (with ``.diagnostics``) or another
     ``SettingsRefused``; ``RenderError`` or ``SecretError`` when rendering fails.
@@ -78,7 +80,7 @@ def render_environment(
     from smtp_gitops.environment import load_environment
     from smtp_gitops.render.render import render_settings
 
-    loaded = load_environment(environment, root)
+    loaded = load_environment(environment, root, config)
     return render_settings(
         loaded.settings,
         redact=redact,

@@ -116,6 +116,19 @@ def test_load_and_render_an_environment(tmp_path: Path) -> None:
     assert [d.rule for d in refused.value.diagnostics] == ["schema"]
 
 
+def test_the_configuration_decides_what_refuses_an_environment(tmp_path: Path) -> None:
+    from smtp_gitops.lint.config import Config
+
+    write_env(tmp_path, "prod", VALID.replace("qa@example.com", "qa@localhost"))
+    root = str(tmp_path / "environments")
+    with pytest.raises(InvalidSettings):
+        load_environment("prod", root)
+    relaxed = Config(severity={"invalid-email": "warning"})
+    assert [d.rule for d in load_environment("prod", root, relaxed).warnings] == ["invalid-email"]
+    rendered = render_environment("prod", root, redact=True, config=relaxed)
+    assert json.loads(rendered)["Environment"] == "prod"
+
+
 def test_the_readme_example_runs() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     section = readme.split("\n## Library\n", 1)[1]
