@@ -830,3 +830,42 @@ def test_configured_production_environments_hold_in_every_command(
     assert main(["plan", "--format", "json"]) == 0
     [planned] = json.loads(capsys.readouterr().out)["environments"]
     assert planned["before"]["errors"] == planned["after"]["errors"] == 1, planned
+
+
+# Paths written in a settings file (render.output, render.template) are the repository's, so
+# deploy, status and render mean the same files from any folder of it.
+
+
+def test_settings_paths_mean_the_same_files_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.portal import SECRET, portal
+    from tests.test_deploy import PASSWORD, settings
+
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", PASSWORD)
+    monkeypatch.setenv("PORTAL_RELOAD_SECRET", SECRET)
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "host.j2").write_text("{{ effective.networkHost }}\n")
+    deep = tmp_path / "environments" / "prod"
+    with portal() as node:
+        write_env(tmp_path, "prod", settings(Path("build/smtp.json"), [node.url]))
+        monkeypatch.chdir(deep)
+        assert main(["deploy", "prod"]) == 0
+        assert "wrote ../../build/smtp.json" in capsys.readouterr().out
+        assert (tmp_path / "build" / "smtp.json").is_file()
+        assert not (deep / "build").exists(), "never an output inside the environment folder"
+        monkeypatch.chdir(tmp_path)
+        assert main(["status", "prod"]) == 0, capsys.readouterr()
+        capsys.readouterr()
+    text = (deep / "smtp.yaml").read_text()
+    (deep / "smtp.yaml").write_text(
+        text.replace("  render:\n", "  render:\n    template: templates/host.j2\n")
+    )
+    for folder, override in ((deep, "../../templates/host.j2"), (tmp_path, "templates/host.j2")):
+        monkeypatch.chdir(folder)
+        assert main(["render", "prod", "--redact"]) == 0
+        assert capsys.readouterr().out == "smtp.gmail.com\n"
+        # --template is typed from the working folder, like every path on the command line.
+        assert main(["render", "prod", "--redact", "--template", override]) == 0
+        assert capsys.readouterr().out == "smtp.gmail.com\n"

@@ -172,7 +172,8 @@ def test_an_untracked_template_outside_the_working_folder_is_noticed(
     tools = repo / "tools"
     tools.mkdir()
     (tools / "README").write_text("run plan from here\n")
-    edit(repo / "environments" / "custom" / "smtp.yaml", TEMPLATE, "../templates/extra.j2")
+    # Written from the repository's top, as every path in a settings file is.
+    edit(repo / "environments" / "custom" / "smtp.yaml", TEMPLATE, "templates/extra.j2")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "a template yet to be written")
     (repo / "templates" / "extra.j2").write_text("{{ effective.networkHost }}\n")

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from smtp_gitops.commands.common import fail, load_or_exit, root_option
 from smtp_gitops.exit_codes import EXIT_USAGE
+
+
+def _from_the_repository(template: str, repository: str) -> str:
+    """``--template`` as typed (relative to the working folder) as a settings file would name
+    it (relative to the repository's top), the one form templates are looked up by."""
+    from smtp_gitops.render.render import BUILTIN_TEMPLATES
+
+    if template in BUILTIN_TEMPLATES or os.path.isabs(template):
+        return template  # an absolute path is refused with its own message
+    return os.path.relpath(os.path.abspath(template), repository)
 
 
 @click.command(short_help="Render ENV's runtime config.")
@@ -33,6 +44,8 @@ def render(
     from smtp_gitops.render.secrets import SecretError
 
     loaded = load_or_exit(ctx, environment, root, quiet=quiet)
+    if template is not None:
+        template = _from_the_repository(template, loaded.repository)
     if out is not None:
         try:
             check_output_path(out, loaded.repository)  # before any secret is resolved

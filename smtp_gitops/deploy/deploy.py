@@ -59,6 +59,7 @@ from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK
 from smtp_gitops.render.files import remove_stale_temp_files, write_atomic
 from smtp_gitops.render.render import render_settings
 from smtp_gitops.render.secrets import REDACTED, scrub, set_passwords
+from smtp_gitops.settings.discovery import in_repository, repository_root
 from smtp_gitops.settings.model import ReloadConfig, Settings
 
 DEFAULT_LOCK_TIMEOUT = 120.0
@@ -189,9 +190,9 @@ def deploy(
 ) -> DeployResult:
     """``repository`` is where user templates must live (default: the working directory's)."""
     env = os.environ if environ is None else environ
-    output = settings.spec.render.output
-    if output is None:
+    if settings.spec.render.output is None:
         raise DeployUsageError("spec.render.output is not set: deploy needs a file to write")
+    output = in_repository(settings.spec.render.output, repository or repository_root(os.getcwd()))
     reload = settings.spec.reload
     targets = list(reload.targets) if reload else []
     refused = options.policy.problems(output, targets)

@@ -17,6 +17,7 @@ from smtp_gitops.deploy.deploy_state import SUCCEEDED, load_state
 from smtp_gitops.deploy.safe_files import read_regular_if_exists
 from smtp_gitops.deploy.webhook import config_digest
 from smtp_gitops.render.render import render_settings
+from smtp_gitops.settings.discovery import in_repository, repository_root
 from smtp_gitops.settings.model import Settings
 from smtp_gitops.settings.untrusted_text import printable
 
@@ -70,8 +71,8 @@ def environment_status(
 ) -> EnvironmentStatus:
     """Compare git, the state, the file and the nodes; changes nothing."""
     env = os.environ if environ is None else environ
-    output = settings.spec.render.output
-    assert output is not None, "callers pick environments that render to a file"
+    assert settings.spec.render.output is not None, "callers pick environments with an output"
+    output = in_repository(settings.spec.render.output, repository or repository_root(os.getcwd()))
     reload = settings.spec.reload
     key = signing_key_for(reload, env)[0] if reload else None
     desired = render_settings(settings, environ=env, repository=repository).encode("utf-8")

@@ -118,8 +118,9 @@ class GitRevision:
         return self._read_in_tree(self.in_tree(path))
 
     def read_template(self, path: str) -> bytes:
-        """A user template at the revision, under the rules ``template_files`` applies."""
-        in_tree = self.in_tree(path)
+        """A user template at the revision (``path`` relative to the repository's top, as a
+        settings file names it), under the rules ``template_files`` applies."""
+        in_tree = posixpath.normpath(path)
         if posixpath.isabs(path) or in_tree.split("/")[0] == os.pardir:
             raise TemplateRefused(f"template {path!r} is outside the repository")
         return self._read_in_tree(in_tree, limit=MAX_TEMPLATE_BYTES)

@@ -10,7 +10,7 @@ from typing import Any
 
 from smtp_gitops.render.dotenv_quote import UnquotableValue, quote
 from smtp_gitops.render.secrets import scrub, set_passwords
-from smtp_gitops.render.template_files import TemplateRefused, read_template
+from smtp_gitops.render.template_files import TemplateRefused, read_template, template_path
 from smtp_gitops.settings.discovery import repository_root
 from smtp_gitops.settings.model import CATEGORIES, Settings, SmtpSetV2
 
@@ -168,7 +168,7 @@ def template_source(name: str, repository: str) -> str:
     ``template_files`` (relative, inside ``repository``, a regular file, capped)."""
     if name in BUILTIN_TEMPLATES:
         return builtin_source(name)
-    if not os.path.lexists(name):
+    if not os.path.lexists(template_path(name, repository)):
         raise TemplateRefused(
             f"template {name!r} is neither built in ({', '.join(BUILTIN_TEMPLATES)}) nor a file"
         )

@@ -1,6 +1,7 @@
 """Where a user template may come from: a pull request names the path, so it is untrusted.
 
-A template path is relative (to the working directory) and must resolve, links included,
+A template path is relative to the repository's top (as written in a settings file, so it
+names the same file whatever folder a command runs in) and must resolve, links included,
 inside the repository; it must be a regular UTF-8 file under a size cap. Nothing else is read,
 so ``template: /proc/self/environ`` cannot print the environment.
 """
@@ -19,18 +20,24 @@ class TemplateRefused(Exception):
     """The template path breaks the rules above; the message names the path and the rule."""
 
 
+def template_path(path: str, repository: str) -> str:
+    """Where the template ``path`` (relative to the repository's top) is on disk."""
+    return os.path.join(repository, path)
+
+
 def read_template_bytes(path: str, repository: str) -> bytes:
     if os.path.isabs(path):
         raise TemplateRefused(
             f"template {path!r} is an absolute path; give a path relative to the repository"
         )
-    if resolves_outside(path, repository):
+    full = template_path(path, repository)
+    if resolves_outside(full, repository):
         raise TemplateRefused(
             f"template {path!r} resolves outside the repository or into its .git folder "
             f"({os.path.realpath(repository)})"
         )
     try:
-        return read_regular_file(path, MAX_TEMPLATE_BYTES)
+        return read_regular_file(full, MAX_TEMPLATE_BYTES)
     except UnsafeFile as error:
         raise TemplateRefused(f"template {error}") from None
     except OSError as error:

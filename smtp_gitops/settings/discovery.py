@@ -54,6 +54,14 @@ def repository_path(file: str) -> str:
     return PurePath(os.path.relpath(os.path.join(folder, os.path.basename(file)), top)).as_posix()
 
 
+def in_repository(path: str, repository: str) -> str:
+    """A path written in a settings file (``render.output``), relative to the repository's top,
+    as the working folder reaches it: every command means the same file from any folder."""
+    if os.path.isabs(path):
+        return path
+    return os.path.relpath(os.path.join(repository, path))
+
+
 def repository_paths(files: Iterable[str]) -> dict[str, str]:
     """``repository_path`` of each of ``files``, each looked up once: a report names the same
     few files in thousands of findings."""
