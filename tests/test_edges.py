@@ -869,3 +869,20 @@ def test_settings_paths_mean_the_same_files_from_any_folder(
         # --template is typed from the working folder, like every path on the command line.
         assert main(["render", "prod", "--redact", "--template", override]) == 0
         assert capsys.readouterr().out == "smtp.gmail.com\n"
+
+
+def test_a_relative_secret_file_is_the_repositorys_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _git(tmp_path, "init", "-q")
+    (tmp_path / "secrets").mkdir()
+    (tmp_path / "secrets" / "smtp-password").write_text("from-the-file\n")
+    write_env(
+        tmp_path,
+        "prod",
+        VALID.replace("{fromEnv: SMTP_PRIMARY_PASSWORD}", "{fromFile: secrets/smtp-password}"),
+    )
+    for folder in (tmp_path, tmp_path / "environments" / "prod"):
+        monkeypatch.chdir(folder)
+        assert main(["render", "prod"]) == 0
+        assert json.loads(capsys.readouterr().out)["EffectiveSet"]["Password"] == "from-the-file"

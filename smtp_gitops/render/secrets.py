@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from urllib.parse import quote, quote_plus
 
 from smtp_gitops.settings.bounded import UnsafeFile, read_regular_file
-from smtp_gitops.settings.discovery import repository_root
+from smtp_gitops.settings.discovery import in_repository, repository_root
 from smtp_gitops.settings.model import SecretFromEnv, SecretFromSops, SecretReference, Settings
 
 REDACTED = "***"
@@ -26,12 +26,13 @@ def resolve(
     environ: Mapping[str, str],
     repository: str | None = None,
 ) -> str:
-    """The value of a secret reference. A ``fromSops`` file is relative to ``repository``
-    (default: the working directory's repository)."""
+    """The value of a secret reference. A relative ``fromSops`` or ``fromFile`` path is
+    relative to ``repository`` (default: the working directory's repository), as every path
+    written in a settings file is."""
+    where = repository or repository_root(os.getcwd())
     if isinstance(reference, SecretFromSops):
         from smtp_gitops.render.sops import SopsError, sops_secret
 
-        where = repository or repository_root(os.getcwd())
         try:
             return sops_secret(reference.fromSops.file, reference.fromSops.key, where, environ)
         except SopsError as error:
@@ -45,7 +46,7 @@ def resolve(
         return value
     try:
         value = (
-            read_regular_file(reference.fromFile, MAX_SECRET_FILE_BYTES)
+            read_regular_file(in_repository(reference.fromFile, where), MAX_SECRET_FILE_BYTES)
             .decode("utf-8")
             .rstrip("\r\n")
         )
