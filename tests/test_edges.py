@@ -855,9 +855,13 @@ def test_settings_paths_mean_the_same_files_from_any_folder(
         assert "wrote ../../build/smtp.json" in capsys.readouterr().out
         assert (tmp_path / "build" / "smtp.json").is_file()
         assert not (deep / "build").exists(), "never an output inside the environment folder"
-        monkeypatch.chdir(tmp_path)
-        assert main(["status", "prod"]) == 0, capsys.readouterr()
-        capsys.readouterr()
+        reports = []
+        for folder in (tmp_path, deep):
+            monkeypatch.chdir(folder)
+            assert main(["status", "prod", "--format", "json"]) == 0
+            reports.append(json.loads(capsys.readouterr().out))
+        assert reports[0] == reports[1], "status says the same from any folder"
+        assert reports[0]["environments"][0]["output"] == "build/smtp.json"
     text = (deep / "smtp.yaml").read_text()
     (deep / "smtp.yaml").write_text(
         text.replace("  render:\n", "  render:\n    template: templates/host.j2\n")

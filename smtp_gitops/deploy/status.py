@@ -71,13 +71,16 @@ def environment_status(
 ) -> EnvironmentStatus:
     """Compare git, the state, the file and the nodes; changes nothing."""
     env = os.environ if environ is None else environ
-    assert settings.spec.render.output is not None, "callers pick environments with an output"
-    output = in_repository(settings.spec.render.output, repository or repository_root(os.getcwd()))
+    written = settings.spec.render.output
+    assert written is not None, "callers pick environments with an output"
+    # Read where the repository's path leads from here; said as written, so the report (its
+    # json too) is the same from any folder.
+    output = in_repository(written, repository or repository_root(os.getcwd()))
     reload = settings.spec.reload
     key = signing_key_for(reload, env)[0] if reload else None
     desired = render_settings(settings, environ=env, repository=repository).encode("utf-8")
     state = load_state(output)
-    status = EnvironmentStatus(settings.metadata.environment, output)
+    status = EnvironmentStatus(settings.metadata.environment, written)
     found = status.findings
     unusable: str | None = None
     try:
@@ -85,12 +88,12 @@ def environment_status(
     except OSError as error:
         on_disk, unusable = None, error.strerror or str(error)
     if unusable is not None:
-        found.append(Finding(FILE_CHANGED, f"{output} cannot be read as the config: {unusable}"))
+        found.append(Finding(FILE_CHANGED, f"{written} cannot be read as the config: {unusable}"))
 
     if key is None:
         # Without a reload key there is no digest: compare the file with git directly.
         if on_disk != desired:
-            found.append(Finding(NOT_DEPLOYED, f"{output} does not hold the config git describes"))
+            found.append(Finding(NOT_DEPLOYED, f"{written} does not hold the config git describes"))
         return status
 
     desired_digest = config_digest(key, desired)
@@ -132,9 +135,9 @@ def environment_status(
     expected = deployed.configDigest if deployed else desired_digest
     if on_disk is None:
         if deployed is not None and unusable is None:
-            found.append(Finding(FILE_CHANGED, f"{output} is missing"))
+            found.append(Finding(FILE_CHANGED, f"{written} is missing"))
     elif deployed is not None and config_digest(key, on_disk) != deployed.configDigest:
-        found.append(Finding(FILE_CHANGED, f"{output} was changed after the last deploy wrote it"))
+        found.append(Finding(FILE_CHANGED, f"{written} was changed after the last deploy wrote it"))
 
     assert reload is not None
     status.nodes = len(reload.targets)
