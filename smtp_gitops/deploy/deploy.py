@@ -45,7 +45,7 @@ from smtp_gitops.deploy.deploy_state import (
 )
 from smtp_gitops.deploy.interrupts import Interrupts
 from smtp_gitops.deploy.policy import DeployPolicy
-from smtp_gitops.deploy.safe_files import open_folder, open_regular, real_path_of
+from smtp_gitops.deploy.safe_files import open_folder, real_path_of
 from smtp_gitops.deploy.webhook import (
     config_digest,
     deploy_webhook_id,
@@ -59,6 +59,7 @@ from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK
 from smtp_gitops.render.files import remove_stale_temp_files, write_atomic
 from smtp_gitops.render.render import render_settings
 from smtp_gitops.render.secrets import REDACTED, scrub, set_passwords
+from smtp_gitops.settings.bounded import open_regular
 from smtp_gitops.settings.discovery import in_repository, repository_root
 from smtp_gitops.settings.model import ReloadConfig, Settings
 

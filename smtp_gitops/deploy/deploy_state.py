@@ -18,8 +18,9 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from smtp_gitops.deploy.safe_files import append_regular, open_regular, read_regular
+from smtp_gitops.deploy.safe_files import append_regular
 from smtp_gitops.render.files import write_atomic
+from smtp_gitops.settings.bounded import open_regular, read_regular
 from smtp_gitops.settings.untrusted_text import printable
 
 STATE_VERSION = 1

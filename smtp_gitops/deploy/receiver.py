@@ -178,7 +178,7 @@ def seen_file_for(config: str) -> str:
 def load_seen(path: str) -> dict[str, tuple[float, int, bytes]]:
     """The ids a previous run of this receiver acted on, still within the tolerance; anything
     unreadable is no ids (never a crash: the file sits on a node anyone may have touched)."""
-    from smtp_gitops.deploy.safe_files import read_regular
+    from smtp_gitops.settings.bounded import read_regular
 
     try:
         document = json.loads(read_regular(path, MAX_SEEN_IDS * 512))
@@ -318,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
             return 500, {}, _json({"error": failure})
         digest: str | None = None  # without --config the node cannot prove what it loaded
         if state.config is not None:
-            from smtp_gitops.deploy.safe_files import read_regular
+            from smtp_gitops.settings.bounded import read_regular
 
             try:
                 digest = config_digest(state.key, read_regular(state.config, MAX_CONFIG_BYTES))
