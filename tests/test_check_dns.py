@@ -352,3 +352,23 @@ def test_an_include_loop_and_a_huge_record_end_in_findings_not_a_hang(
     assert code == 1 and "spf-too-many-lookups" in kinds(document)
     assert elapsed < 10
     assert max(resolver.asked.values()) == 1, "each record of the loop is fetched once"
+
+
+def test_the_configured_severities_decide_which_environments_can_be_checked(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # validate passes this file under the project's configuration, so check-dns must too.
+    local_reports = "      reportEmails:\n        - {email: qa@localhost, enabled: true}\n"
+    write_env(
+        repo, "prod", settings("prod", "smtp.office365.com", "no-reply@m365.test") + local_reports
+    )
+    with dns_server(clean_m365()) as (server, _):
+        refused = main(["check-dns", "--nameserver", server, "--timeout", "5"])
+        assert refused == 2 and "prod: the settings have 1 error(s)" in capsys.readouterr().err
+        (repo / "pyproject.toml").write_text(
+            '[tool.smtp-gitops.severity]\n"invalid-email" = "warning"\n'
+        )
+        assert main(["validate"]) == 0
+        capsys.readouterr()
+        code, document = check(capsys, server)
+    assert (code, kinds(document)) == (0, [])
