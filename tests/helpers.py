@@ -88,3 +88,17 @@ def smtp_gitops_process(
         timeout=timeout,
         env=dict(os.environ if env is None else env),
     )
+
+
+def git(cwd: Path, *args: str) -> str:
+    """``git ARGS`` in ``cwd`` with a test identity (commits need one), failing the test on a
+    non-zero exit; returns what it printed."""
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return done.stdout.strip()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.commands.cli import main
-from tests.helpers import VALID, write_env
+from tests.helpers import VALID, git, write_env
 
 
 @pytest.mark.parametrize(
@@ -130,30 +130,19 @@ def test_a_rejected_signature_is_said_as_that(
 def test_a_deploy_from_a_dirty_tree_warns_records_it_and_status_says_so(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import subprocess
-
     from tests.portal import SECRET, portal
     from tests.test_deploy import PASSWORD, settings, state_of
-
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@e.x", *args],
-            cwd=tmp_path,
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", PASSWORD)
     monkeypatch.setenv("PORTAL_RELOAD_SECRET", SECRET)
     out = tmp_path / "build" / "smtp.json"
     (tmp_path / ".gitignore").write_text("build/\n")
-    git("init", "-q")
+    git(tmp_path, "init", "-q")
     with portal() as node:
         write_env(tmp_path, "prod", settings(out, [node.url]))
-        git("add", "-A")
-        git("commit", "-qm", "one")
+        git(tmp_path, "add", "-A")
+        git(tmp_path, "commit", "-qm", "one")
         write_env(tmp_path, "prod", settings(out, [node.url], port=2525))
         assert main(["deploy", "prod", "--require-clean"]) == 2
         assert "uncommitted changes" in capsys.readouterr().err
@@ -243,25 +232,13 @@ def test_validate_paths_takes_a_single_path_as_a_path(
 # Plan for machines and gates.
 
 
-def _git(cwd: Path, *args: str) -> None:
-    import subprocess
-
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@e.x", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-
-
 @pytest.fixture
 def planned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     write_env(tmp_path, "prod", VALID)
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-qm", "one")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
     return tmp_path
 
 
@@ -304,7 +281,7 @@ def test_a_repository_without_commits_plans_against_the_empty_tree(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     write_env(tmp_path, "prod", VALID)
     assert main(["plan", "--format", "json"]) == 0
     [environment] = json.loads(capsys.readouterr().out)["environments"]
@@ -336,7 +313,7 @@ def test_a_second_yaml_file_beside_the_settings_is_exit_2(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     path = write_env(tmp_path, "prod", VALID + "  render:\n    output: build/x.json\n")
     (path.parent / stray).write_text(VALID.replace("port: 587", "port: 2525"))
     assert main(command) == 2
@@ -658,9 +635,9 @@ def test_staged_findings_show_the_staged_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     path = write_env(tmp_path, "prod", VALID.replace("port: 587", 'port: "587"'))
-    _git(tmp_path, "add", "-A")
+    git(tmp_path, "add", "-A")
     # The work tree moves on: a comment above, the port fixed; neither is staged.
     path.write_text("# a note\n" + VALID)
     assert main(["validate", "--staged", "--no-color"]) == 1
@@ -677,7 +654,7 @@ def test_staged_names_what_is_not_staged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     draft = write_env(tmp_path, "wip", VALID.replace("environment: prod", "environment: wip"))
     assert main(["validate", "--staged", "environments/wip"]) == 2
     assert capsys.readouterr().err == (
@@ -694,7 +671,7 @@ def test_staged_many_files_are_read_from_the_index_by_every_worker(
     from smtp_gitops.lint.validator import PARALLEL_THRESHOLD
 
     monkeypatch.chdir(tmp_path)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     names = [f"env-{index:03d}" for index in range(PARALLEL_THRESHOLD + 6)]
     for name in names:
         write_env(tmp_path, name, VALID.replace("environment: prod", f"environment: {name}"))
@@ -702,7 +679,7 @@ def test_staged_many_files_are_read_from_the_index_by_every_worker(
     for name in broken:
         path = tmp_path / "environments" / name / "smtp.yaml"
         path.write_text(path.read_text().replace("port: 587", "port: 0"))
-    _git(tmp_path, "add", "-A")
+    git(tmp_path, "add", "-A")
     for name in broken:  # fixed in the work tree only
         path = tmp_path / "environments" / name / "smtp.yaml"
         path.write_text(path.read_text().replace("port: 0", "port: 587"))
@@ -728,7 +705,7 @@ def test_deploy_never_writes_into_gits_own_folder(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
     monkeypatch.setenv("PORTAL_RELOAD_SECRET", "whsec_" + "k" * 32)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     (tmp_path / "linked-config").symlink_to(tmp_path / ".git" / "config")
     before = {p: p.read_bytes() for p in (tmp_path / ".git").rglob("*") if p.is_file()}
     write_env(
@@ -756,7 +733,7 @@ LOCAL_REPORTS = VALID.replace("qa@example.com", "dev-team@localhost")
 def graded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     return tmp_path
 
 
@@ -767,8 +744,8 @@ def test_configured_severities_hold_in_every_command(
     (graded / "pyproject.toml").write_text(
         '[tool.smtp-gitops.severity]\n"invalid-email" = "warning"\n'
     )
-    _git(graded, "add", "-A")
-    _git(graded, "commit", "-qm", "one")
+    git(graded, "add", "-A")
+    git(graded, "commit", "-qm", "one")
     write_env(graded, "prod", LOCAL_REPORTS.replace("port: 587", "port: 2525"))
     assert main(["validate"]) == 0
     assert main(["render", "prod", "--redact"]) == 0
@@ -798,8 +775,8 @@ def test_plan_honours_inline_ignores_on_both_sides(
         "  # smtp-gitops: ignore[invalid-email] -- the catcher takes any address",
     )
     write_env(graded, "prod", ignored)
-    _git(graded, "add", "-A")
-    _git(graded, "commit", "-qm", "one")
+    git(graded, "add", "-A")
+    git(graded, "commit", "-qm", "one")
     write_env(graded, "prod", ignored.replace("port: 587", "port: 2525"))
     assert main(["validate"]) == 0
     capsys.readouterr()
@@ -820,8 +797,8 @@ def test_configured_production_environments_hold_in_every_command(
         '[tool.smtp-gitops]\nproduction-environments = ["prod"]\n'
         '[tool.smtp-gitops.severity]\n"redirect-in-production" = "error"\n'
     )
-    _git(graded, "add", "-A")
-    _git(graded, "commit", "-qm", "one")
+    git(graded, "add", "-A")
+    git(graded, "commit", "-qm", "one")
     assert main(["validate"]) == 1
     capsys.readouterr()
     assert main(["render", "prod", "--redact"]) == 1
@@ -844,7 +821,7 @@ def test_settings_paths_mean_the_same_files_from_any_folder(
 
     monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", PASSWORD)
     monkeypatch.setenv("PORTAL_RELOAD_SECRET", SECRET)
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "host.j2").write_text("{{ effective.networkHost }}\n")
     deep = tmp_path / "environments" / "prod"
@@ -878,7 +855,7 @@ def test_settings_paths_mean_the_same_files_from_any_folder(
 def test_a_relative_secret_file_is_the_repositorys_from_any_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "smtp-password").write_text("from-the-file\n")
     write_env(

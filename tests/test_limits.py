@@ -21,7 +21,7 @@ from smtp_gitops.settings.diagnostics import (
     Report,
     Severity,
 )
-from tests.helpers import VALID, write_env
+from tests.helpers import VALID, git, write_env
 
 MEASURE = """
 import resource, subprocess, sys
@@ -162,13 +162,10 @@ def test_a_run_keeps_only_base_files_in_memory(tmp_path: Path) -> None:
 def test_plan_counts_every_error_of_a_capped_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True)
-
     write_env(tmp_path, "prod", VALID)
-    git("init", "-q", "-b", "main")
-    git("-c", "user.email=ci@example.com", "-c", "user.name=CI", "add", ".")
-    git("-c", "user.email=ci@example.com", "-c", "user.name=CI", "commit", "-q", "-m", "start")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "start")
     unknown_keys_file(tmp_path, keys=5_000)
     monkeypatch.chdir(tmp_path)
     main(["plan", "--base", "HEAD"])

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from smtp_gitops.lint.loader import MAX_DEPTH, load_text
-from tests.helpers import smtp_gitops_process
+from tests.helpers import git, smtp_gitops_process
 
 DEPTH = 50_000  # well past the depth at which libyaml's composer overflowed the stack
 
@@ -86,10 +86,6 @@ def run(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]
     return result, time.monotonic() - started
 
 
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def write_settings(root: Path, text: str) -> None:
     path = root / "environments" / "prod" / "smtp.yaml"
     path.parent.mkdir(parents=True)
@@ -111,8 +107,7 @@ def test_deep_nesting_is_refused_by_validate(tmp_path: Path, construct: str) -> 
 def test_render_and_plan_refuse_it_too(tmp_path: Path, construct: str) -> None:
     """The two reported reproducers, through the other commands that read settings."""
     git(tmp_path, "init", "-q", "-b", "main")
-    git(tmp_path, "-c", "user.email=ci@example.com", "-c", "user.name=CI", "commit", "-q",
-        "--allow-empty", "-m", "start")  # fmt: skip
+    git(tmp_path, "commit", "-q", "--allow-empty", "-m", "start")
     write_settings(tmp_path, CONSTRUCTS[construct](DEPTH))
 
     rendered, seconds = run(tmp_path, "render", "prod", "--out", "out/smtp.json")

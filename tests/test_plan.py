@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from smtp_gitops.commands.cli import main
+from tests.helpers import git
 
 REPO = Path(__file__).resolve().parent.parent
 SECRET_VALUE = "plan-must-never-print-this"
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.fixture
@@ -24,8 +20,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The bundled example environments, committed; the test then edits the work tree."""
     shutil.copytree(REPO / "environments", tmp_path / "environments")
     git(tmp_path, "init", "-q", "-b", "main")
-    git(tmp_path, "config", "user.email", "ci@example.com")
-    git(tmp_path, "config", "user.name", "CI")
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-q", "-m", "initial settings")
     monkeypatch.chdir(tmp_path)

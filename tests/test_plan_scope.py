@@ -4,20 +4,16 @@ every environment on both sides prints."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from smtp_gitops.plan.plan import format_markdown, format_text, make_plan
+from tests.helpers import git
 
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = "templates/portal.ini.j2"
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -50,8 +46,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         )
     (tmp_path / "README.md").write_text("settings\n")
     git(tmp_path, "init", "-q", "-b", "main")
-    git(tmp_path, "config", "user.email", "ci@example.com")
-    git(tmp_path, "config", "user.name", "CI")
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-q", "-m", "settings")
     monkeypatch.chdir(tmp_path)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from smtp_gitops.commands.cli import main
-from tests.helpers import VALID_V2, write_env
+from tests.helpers import VALID_V2, git, write_env
 
 PASSWORD = "v2-password-Value-7"
 CLIENT_SECRET = "v2-client-Secret-9"
@@ -168,10 +167,6 @@ def test_dotenv_writes_the_general_set_with_email_and_auth(
     assert lines["SMTP_OAUTH2_SCOPE"] == "https://outlook.office365.com/.default"
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
-
 def _plan(capsys: pytest.CaptureFixture[str], *args: str) -> str:
     assert main(["plan", "--base", "HEAD", *args]) == 0
     captured = capsys.readouterr()
@@ -184,11 +179,9 @@ def _plan(capsys: pytest.CaptureFixture[str], *args: str) -> str:
 def test_plan_diffs_v2_fields_and_names_the_effective_set_per_category(
     repo: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _git(repo, "init", "-q", "-b", "main")
-    _git(repo, "config", "user.email", "ci@example.com")
-    _git(repo, "config", "user.name", "CI")
-    _git(repo, "add", ".")
-    _git(repo, "commit", "-q", "-m", "v2 settings")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "v2 settings")
     path = repo / "environments" / "prod" / "smtp.yaml"
     text = path.read_text()
     text = text.replace("clientId: 11111111-2222-3333-4444-555555555555", "clientId: new-client")

@@ -26,7 +26,7 @@ from smtp_gitops.deploy.receiver import (
     verify,
 )
 from smtp_gitops.deploy.webhook import signed_headers
-from tests.helpers import write_env
+from tests.helpers import git, write_env
 from tests.portal import KEY, SECRET, answer, digest_of, portal, raw_node
 from tests.test_deploy import PASSWORD, settings, spawn_deploy, state_of, wait_for
 
@@ -124,18 +124,6 @@ def test_a_receiver_whose_config_is_missing_fails_the_reload(
 
 
 # 3. An older commit must not overwrite a newer one.
-
-
-def git(cwd: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return done.stdout.strip()
 
 
 def commit_port(repo: Path, out: Path, url: str, port: int, message: str) -> str:

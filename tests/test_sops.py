@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from smtp_gitops.commands.cli import main
-from tests.helpers import write_env
+from tests.helpers import git, write_env
 from tests.portal import SECRET, portal
 
 DATA = Path(__file__).resolve().parent / "data" / "sops"
@@ -230,20 +230,11 @@ def test_validate_checks_references_without_sops_or_a_key(
 def test_plan_shows_the_reference_never_a_value_and_needs_no_sops(
     repo: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def git(*args: str) -> None:
-        subprocess.run(
-            ["git", "-c", "user.name=t", "-c", "user.email=t@e.x", *args],
-            cwd=repo,
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
-
     shutil.rmtree(repo / ".git")
-    git("init", "-q")
+    git(repo, "init", "-q")
     write_env(repo, "prod", settings([("secrets/prod.sops.yaml", "/smtp/primary/password")]))
-    git("add", "-A")
-    git("commit", "-qm", "one")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "one")
     write_env(repo, "prod", settings([("secrets/prod.sops.yaml", "/smtp/a.b~1c/x")]))
     monkeypatch.delenv("SMTP_GITOPS_SOPS")
     monkeypatch.setenv("PATH", f"{Path(shutil.which('git') or '/usr/bin/git').parent}")

@@ -5,21 +5,16 @@ published."""
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from smtp_gitops.commands.cli import main
-from tests.helpers import VALID
+from tests.helpers import VALID, git
 
 REPO = Path(__file__).resolve().parent.parent
 OUTSIDE_HOST = "outside-host.example.net"
 OUTSIDE_USER = "outside-user@example.net"
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
 
 
 @pytest.fixture
@@ -28,8 +23,6 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     repo = tmp_path / "repo"
     shutil.copytree(REPO / "environments", repo / "environments")
     git(repo, "init", "-q", "-b", "main")
-    git(repo, "config", "user.email", "ci@example.com")
-    git(repo, "config", "user.name", "CI")
     git(repo, "add", ".")
     git(repo, "commit", "-q", "-m", "initial settings")
     outside = tmp_path / "outside"

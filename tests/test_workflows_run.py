@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from tests.dns_server import dns_server
+from tests.helpers import git
 from tests.portal import SECRET, portal
 from tests.workflow_runner import (
     Contexts,
@@ -46,10 +47,6 @@ GITHUB = {
 SECRETS = {"PORTAL_RELOAD_SECRET": SECRET}
 TARGET_LINE = re.compile(r"^(\s+- )https?://\S+$", re.MULTILINE)
 OUTPUT_LINE = re.compile(r"^(\s+output: ).+$", re.MULTILINE)
-
-
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
 @dataclass
@@ -79,8 +76,8 @@ def workspace(tmp_path: Path) -> Iterator[Workspace]:
             (root / "environments" / folder.name).mkdir()
             (root / "environments" / folder.name / "smtp.yaml").write_text(text)
         git(root, "init", "-q", "-b", "main")
-        git(root, "-c", "user.name=ci", "-c", "user.email=ci@example.com", "add", ".")
-        git(root, "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-qm", "c1")
+        git(root, "add", ".")
+        git(root, "commit", "-qm", "c1")
         git(root, "update-ref", "refs/remotes/origin/main", "HEAD")
         yield Workspace(root, tmp_path / "runner")
 
@@ -104,16 +101,7 @@ def contexts(**github: str) -> Contexts:
 def test_the_pull_request_workflow_runs_green(workspace: Workspace) -> None:
     staging = workspace.root / "environments" / "staging" / "smtp.yaml"
     staging.write_text(staging.read_text().replace("enabled: true", "enabled: false", 1))
-    git(
-        workspace.root,
-        "-c",
-        "user.name=ci",
-        "-c",
-        "user.email=ci@example.com",
-        "commit",
-        "-qam",
-        "c2",
-    )
+    git(workspace.root, "commit", "-qam", "c2")
     # The runner's resolver is a DNS server on loopback that knows none of the domains.
     with dns_server({}) as (nameserver, asked):
         ran = run_all(
