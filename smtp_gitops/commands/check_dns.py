@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from smtp_gitops.commands.common import configuration, fail, root_option
+from smtp_gitops.commands.common import configuration, fail, format_option, root_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -33,13 +33,7 @@ if TYPE_CHECKING:
     show_default=True,
     help="Seconds the whole run may take.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "json", "markdown")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too.")
 @root_option
 @click.pass_context

@@ -117,6 +117,17 @@ def configuration(ctx: click.Context) -> Config:
     return found
 
 
+def format_option(*choices: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--format`` with ``choices``, the first the default: one option for every report."""
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(list(choices)),
+        default=choices[0],
+        show_default=True,
+    )
+
+
 root_option = click.option(
     "--root",
     callback=_root_from_config,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from smtp_gitops.commands.common import configuration, fail, root_option
+from smtp_gitops.commands.common import configuration, fail, format_option, root_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
@@ -15,13 +15,7 @@ from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
     metavar="REF",
     help="Compare with this git revision (default: origin/main if it exists, else HEAD).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "markdown", "json"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "markdown", "json")
 @click.option(
     "--exit-code",
     is_flag=True,

@@ -10,6 +10,7 @@ import click
 from smtp_gitops.commands.common import (
     configuration,
     fail,
+    format_option,
     print_diagnostics,
     root_option,
 )
@@ -23,13 +24,7 @@ if TYPE_CHECKING:
 
 @click.command(short_help="Report drift between git and the portal nodes.")
 @click.argument("environments", nargs=-1, metavar="[ENV...]")
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(["text", "json", "markdown"]),
-    default="text",
-    show_default=True,
-)
+@format_option("text", "json", "markdown")
 @allow_target_option
 @root_option
 @click.pass_context
