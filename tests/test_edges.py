@@ -867,3 +867,31 @@ def test_a_relative_secret_file_is_the_repositorys_from_any_folder(
         monkeypatch.chdir(folder)
         assert main(["render", "prod"]) == 0
         assert json.loads(capsys.readouterr().out)["EffectiveSet"]["Password"] == "from-the-file"
+
+
+# A line break in a path or a key a pull request chose never starts a line of its own: CI logs
+# read a line that starts with `::` as a workflow command (a forged annotation, a masked value).
+
+FORGED = "\n::error file=README.md,line=1::forged"
+
+
+def test_text_output_never_lets_a_pull_request_start_a_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SMTP_PRIMARY_PASSWORD", "pw")
+    write_env(tmp_path, "prod", VALID + f"  {json.dumps('key' + FORGED)}: 1\n")
+    (tmp_path / "environments" / f"wip{FORGED}").mkdir()
+    (tmp_path / "environments" / f"wip{FORGED}" / "settings.yaml").write_text("x: 1\n")
+    evil = tmp_path / "environments" / f"dev{FORGED}"
+    evil.mkdir()
+    (evil / "smtp.yaml").write_text("x: [\n")
+    runs = [["validate"], ["render", "prod"], ["validate", f"environments/gone{FORGED}"]]
+    for args in runs:
+        main(args)
+        captured = capsys.readouterr()
+        shown = (captured.out + captured.err).splitlines()
+        assert not [line for line in shown if line.startswith("::")], (args, shown)
+    main(["validate"])
+    out = capsys.readouterr()
+    assert "\\x0a::error file=README.md" in out.out + out.err

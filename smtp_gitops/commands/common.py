@@ -28,8 +28,17 @@ def use_color_on_stderr() -> bool:
     return "NO_COLOR" not in os.environ and sys.stderr.isatty()
 
 
+def say_error(message: object) -> None:
+    """``Error: MESSAGE`` on stderr. Paths and names in it may come from a pull request; a line
+    break there would start a line of its own, which CI logs read as a command, so it is
+    shown inert."""
+    from smtp_gitops.settings.untrusted_text import printable
+
+    click.echo(f"Error: {printable(str(message))}", err=True)
+
+
 def fail(ctx: click.Context, message: str, code: int = EXIT_FAILED) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
+    say_error(message)
     ctx.exit(code)
 
 
@@ -58,14 +67,14 @@ def load_or_exit(ctx: click.Context, environment: str, root: str, *, quiet: bool
     try:
         loaded = load_environment(environment, root, configuration(ctx))
     except (EnvironmentNotFound, StraySettings) as error:
-        click.echo(f"Error: {error}", err=True)
+        say_error(error)
         ctx.exit(EXIT_USAGE)
     except InvalidSettings as error:
         print_diagnostics(error.diagnostics)
-        click.echo(f"Error: {error}", err=True)
+        say_error(error)
         ctx.exit(EXIT_FAILED)
     except SettingsRefused as error:
-        click.echo(f"Error: {error}", err=True)
+        say_error(error)
         ctx.exit(EXIT_FAILED)
     print_diagnostics(loaded.warnings, quiet=quiet)
     return loaded

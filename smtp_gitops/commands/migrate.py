@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from smtp_gitops.commands.common import root_option
+from smtp_gitops.commands.common import root_option, say_error
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 
 
@@ -39,18 +39,18 @@ def migrate(
             for finished in finish_interrupted(journal):
                 click.echo(f"finished the interrupted migration of {finished}")
         except (MigrationError, OSError) as error:
-            click.echo(f"Error: {error}", err=True)
+            say_error(error)
             ctx.exit(EXIT_USAGE)
         files, problems = files_to_migrate(list(paths))
     for problem in problems:
-        click.echo(f"Error: {problem}", err=True)
+        say_error(problem)
     migrations = []
     for path in files:
         try:
             migrations.append(migrate_file(path))
         except MigrationError as error:
             problems.append(str(error))
-            click.echo(f"Error: {error}", err=True)
+            say_error(error)
     if problems:
         # All or nothing: a base migrated without one of its environments would not validate.
         click.echo("Error: nothing was changed", err=True)
@@ -60,7 +60,7 @@ def migrate(
         try:
             write_migrations(changed, journal)
         except MigrationError as error:
-            click.echo(f"Error: {error}", err=True)
+            say_error(error)
             ctx.exit(EXIT_USAGE)
         except OSError as error:
             click.echo(

@@ -13,6 +13,7 @@ from smtp_gitops.commands.common import (
     format_option,
     print_diagnostics,
     root_option,
+    say_error,
 )
 from smtp_gitops.commands.deploy import allow_target_option
 from smtp_gitops.exit_codes import EXIT_FAILED, EXIT_OK, EXIT_USAGE
@@ -88,7 +89,7 @@ def status(
         problems.append(f"no environment under {root}/ has spec.render.output: nothing is deployed")
     # The errors first: a drift check that could not check must never read as a pass.
     for problem in problems:
-        click.echo(f"Error: {problem}", err=True)
+        say_error(problem)
     click.echo(_FORMATS[output_format](results, problems), nl=False)
     if problems:
         ctx.exit(EXIT_USAGE)

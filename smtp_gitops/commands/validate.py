@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from smtp_gitops.commands.common import fail, load_config_or_exit, use_color
+from smtp_gitops.commands.common import fail, load_config_or_exit, say_error, use_color
 from smtp_gitops.exit_codes import EXIT_OK, EXIT_USAGE
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def validate(
             index.exists if index else None,
         )
         for problem in found.problems:
-            click.echo(f"Error: {problem}", err=True)
+            say_error(problem)
         if found.problems and not found.files:
             ctx.exit(EXIT_USAGE)
         report, unreadable = validate_files(
@@ -180,7 +180,7 @@ def validate(
             source=index,
         )
         for unreadable_file in unreadable:
-            click.echo(f"Error: cannot read {unreadable_file}", err=True)
+            say_error(f"cannot read {unreadable_file}")
         output = _formatted(report, config.format, use_color(no_color), index)
     finally:
         if index is not None:

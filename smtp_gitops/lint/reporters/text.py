@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from smtp_gitops.lint.reporters.excerpt import SourceLines, excerpt
 from smtp_gitops.settings.diagnostics import Diagnostic, Report, Severity
+from smtp_gitops.settings.untrusted_text import printable
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m"}
 _DIM, _RESET = "\033[2m", "\033[0m"
@@ -34,14 +35,17 @@ def format_diagnostics(
         severity = d.severity.value
         shade = _COLORS[d.severity] if color else ""
         reset = _RESET if color else ""
+        # A path, a key or a value quoted from a pull request is shown inert: a line break in it
+        # would start a line of its own, which CI logs read as a command (`::error ...`).
         lines.append(
-            f"{d.file}:{d.line}:{d.column}: {shade}{severity}{reset} {d.rule}: {d.message}"
+            f"{printable(d.file)}:{d.line}:{d.column}: {shade}{severity}{reset} {d.rule}: "
+            f"{printable(d.message)}"
         )
         source = sources.line(d.file, d.line)
         if source is not None:
             lines.append(excerpt(d, source, caret_color=shade, reset=reset))
         if d.hint:
-            hint = f"  hint: {d.hint}"
+            hint = f"  hint: {printable(d.hint)}"
             lines.append(f"{_DIM}{hint}{_RESET}" if color else hint)
     return "".join(line + "\n" for line in lines)
 
