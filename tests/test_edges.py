@@ -754,6 +754,10 @@ def test_configured_severities_hold_in_every_command(
     [planned] = json.loads(capsys.readouterr().out)["environments"]
     assert planned["status"] == "changed", planned
     assert planned["before"]["errors"] == planned["after"]["errors"] == 0
+    # status checks it (nothing deployed yet: drift, exit 1), rather than calling it invalid.
+    write_env(graded, "prod", LOCAL_REPORTS + "  render:\n    output: build/smtp.json\n")
+    assert main(["status", "prod"]) == 1
+    assert "not-deployed" in capsys.readouterr().out
     # Made stricter, the rule refuses the render as it fails validate.
     (graded / "pyproject.toml").write_text(
         '[tool.smtp-gitops.severity]\n"port-tls-mismatch" = "error"\n"invalid-email" = "off"\n'
@@ -764,6 +768,10 @@ def test_configured_severities_hold_in_every_command(
     assert main(["render", "prod", "--redact"]) == 1
     err = capsys.readouterr().err
     assert "error port-tls-mismatch" in err and "invalid-email" not in err
+    # check-connection refuses before it connects anywhere; deploy likewise.
+    for args in (["check-connection", "prod"], ["deploy", "prod", "--dry-run"]):
+        assert main(args) == 1, args
+        assert "error port-tls-mismatch" in capsys.readouterr().err
 
 
 def test_plan_honours_inline_ignores_on_both_sides(
